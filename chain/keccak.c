@@ -2,20 +2,31 @@
 
 #include <string.h>
 
-/* Lanes are little-endian: absorb byte i of the block into lane i/8. */
+/* Lanes are little-endian: byte i of the block goes into lane i/8. */
+static inline uint64_t
+load_le64(const uint8_t *p)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+
+    memcpy(&v, p, 8);
+    return v;
+#else
+    uint64_t v = 0;
+
+    for (int b = 7; b >= 0; b--)
+        v = v << 8 | p[b];
+    return v;
+#endif
+}
+
 static void
 keccak_absorb(struct sha3_state *st, const uint8_t *block)
 {
     size_t i;
 
-    for (i = 0; i < KECCAK256_RATE / 8; i++) {
-        uint64_t lane = 0;
-        int b;
-
-        for (b = 7; b >= 0; b--)
-            lane = lane << 8 | block[8 * i + (size_t)b];
-        st->a[i] ^= lane;
-    }
+    for (i = 0; i < KECCAK256_RATE / 8; i++)
+        st->a[i] ^= load_le64(block + 8 * i);
     sha3_permute(st);
 }
 
