@@ -15,9 +15,11 @@
 #include <openssl/evp.h>
 #include <secp256k1.h>
 
+#include "chain/address.h"
 #include "chain/err.h"
 #include "chain/hex.h"
 #include "chain/keccak.h"
+#include "chain/keystore_int.h"
 
 const struct keystore_limits keystore_default_limits = {
     .scrypt_max_n = UINT64_C(1) << 20,
@@ -53,6 +55,27 @@ ks_fail(char *err, size_t errcap, int rc, const char *fmt, ...)
 }
 
 #define PFAIL(ps, rc, ...) ks_fail((ps)->err, (ps)->errcap, (rc), __VA_ARGS__)
+
+/* A printable excerpt of an input string for an error message: the text
+ * comes from the file, and must not break the one-line error (newlines,
+ * terminal escapes) or make it long. */
+struct ks_excerpt {
+    char s[40];
+};
+
+static struct ks_excerpt
+ks_excerpt(const char *in)
+{
+    struct ks_excerpt e;
+    size_t i;
+
+    for (i = 0; in[i] && i < 32; i++)
+        e.s[i] = in[i] >= 0x20 && in[i] < 0x7f ? in[i] : '?';
+    if (in[i])
+        memcpy(e.s + i, "...", 3), i += 3;
+    e.s[i] = 0;
+    return e;
+}
 
 /* ---- JSON field access ------------------------------------------------ */
 
@@ -141,7 +164,7 @@ ks_uint(struct ks_parser *ps, uint64_t *out, const cJSON *obj,
                      (unsigned long long)min);
     if (d > (double)max)
         return PFAIL(ps, KP_ELIMIT,
-                     "%s%s = %.0f exceeds the limit %llu (hostile or "
+                     "%s%s = %.17g exceeds the limit %llu (hostile or "
                      "unsupported keystore)",
                      path, name, d, (unsigned long long)max);
     *out = (uint64_t)d;
@@ -225,8 +248,8 @@ ks_parse_pbkdf2(struct ks_parser *ps, struct keystore *ks, const cJSON *kp)
         return rc;
     if (strcmp(prf, "hmac-sha256") != 0)
         return PFAIL(ps, KP_EUNSUPPORTED,
-                     "unsupported pbkdf2 prf \"%.32s\" (want hmac-sha256)",
-                     prf);
+                     "unsupported pbkdf2 prf \"%s\" (want hmac-sha256)",
+                     ks_excerpt(prf).s);
     if ((rc = ks_uint(ps, &c, kp, path, "c", 1, ps->lim->pbkdf2_max_c)))
         return rc;
     ks->kdf = KEYSTORE_KDF_PBKDF2;
@@ -251,7 +274,8 @@ ks_parse_kdf(struct ks_parser *ps, struct keystore *ks, const cJSON *crypto)
         rc = ks_parse_pbkdf2(ps, ks, kp);
     else
         return PFAIL(ps, KP_EUNSUPPORTED,
-                     "unsupported kdf \"%.32s\" (want scrypt or pbkdf2)", kdf);
+                     "unsupported kdf \"%s\" (want scrypt or pbkdf2)",
+                     ks_excerpt(kdf).s);
     if (rc)
         return rc;
     if ((rc = ks_uint(ps, &dklen, kp, path, "dklen", 1, UINT32_MAX)))
@@ -275,7 +299,8 @@ ks_parse_cipher(struct ks_parser *ps, struct keystore *ks,
         return rc;
     if (strcmp(cipher, "aes-128-ctr") != 0)
         return PFAIL(ps, KP_EUNSUPPORTED,
-                     "unsupported cipher \"%.32s\" (want aes-128-ctr)", cipher);
+                     "unsupported cipher \"%s\" (want aes-128-ctr)",
+                     ks_excerpt(cipher).s);
     if ((rc = ks_object(ps, &cp, crypto, "crypto.", "cipherparams")) ||
         (rc = ks_hex(ps, ks->iv, NULL, cp, "crypto.cipherparams.", "iv", 16,
                      16)) ||
@@ -363,22 +388,14 @@ static int
 ks_kdf(uint8_t dk[32], const struct keystore *ks, const char *pw,
        size_t pwlen)
 {
-    uint64_t maxmem;
-
     if (ks->kdf == KEYSTORE_KDF_PBKDF2)
         return PKCS5_PBKDF2_HMAC(pw, (int)pwlen, ks->salt, (int)ks->saltlen,
                                  (int)ks->c, EVP_sha256(), 32, dk) == 1
                    ? 0
                    : KP_ECRYPTO;
     assert(ks->kdf == KEYSTORE_KDF_SCRYPT);
-    /* What OpenSSL will allocate: B (128*r*p) and V (128*r*(n+2)). The
-     * parse caps bound it; OpenSSL's own default (32 MiB) is too small
-     * for geth's standard n=2^18 r=8 (256 MiB). */
-    maxmem = UINT64_C(128) * ks->r * (ks->n + ks->p + 2) + (UINT64_C(1) << 20);
-    return EVP_PBE_scrypt(pw, pwlen, ks->salt, ks->saltlen, ks->n, ks->r,
-                          ks->p, maxmem, dk, 32) == 1
-               ? 0
-               : KP_ECRYPTO;
+    return keystore_scrypt(dk, 32, pw, pwlen, ks->salt, ks->saltlen, ks->n,
+                           ks->r, ks->p);
 }
 
 static int
@@ -413,45 +430,22 @@ ks_mac_ok(const struct keystore *ks, const uint8_t dk[32])
     return ok;
 }
 
-/* The address of `key` (keccak of the uncompressed public key). */
-static int
-ks_key_address(uint8_t addr[20], const uint8_t key[32])
-{
-    secp256k1_context *ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
-    secp256k1_pubkey pub;
-    uint8_t ser[65], hash[32];
-    size_t serlen = sizeof(ser);
-    int ok;
-
-    if (!ctx)
-        return KP_ECRYPTO;
-    ok = secp256k1_ec_pubkey_create(ctx, &pub, key) &&
-         secp256k1_ec_pubkey_serialize(ctx, ser, &serlen, &pub,
-                                       SECP256K1_EC_UNCOMPRESSED);
-    secp256k1_context_destroy(ctx);
-    if (!ok)
-        return KP_ECRYPTO;
-    keccak256(hash, ser + 1, 64);
-    memcpy(addr, hash + 12, 20);
-    return 0;
-}
-
 /* Validate the plaintext as a key and, if the file names an address,
  * check that it is this key's. */
 static int
 ks_check_key(char *err, size_t errcap, const struct keystore *ks,
              const uint8_t key[32])
 {
-    uint8_t addr[20];
+    struct eth_addr addr;
 
     if (!secp256k1_ec_seckey_verify(secp256k1_context_static, key))
         return ks_fail(err, errcap, KP_ECRYPTO,
                        "keystore decrypts to an invalid secp256k1 key");
     if (!ks->has_address)
         return 0;
-    if (ks_key_address(addr, key) != 0)
+    if (eth_addr_from_privkey(&addr, key) != 0)
         return ks_fail(err, errcap, KP_ECRYPTO, "cannot derive the address");
-    if (memcmp(addr, ks->address, 20) != 0)
+    if (memcmp(addr.b, ks->address, 20) != 0)
         return ks_fail(err, errcap, KP_ECHECKSUM,
                        "keystore address field does not match its key");
     return 0;

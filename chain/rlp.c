@@ -95,6 +95,11 @@ put_header(struct rlp_enc *e, uint8_t base, size_t n)
 {
     uint8_t h[RLP_HEADER_MAX];
 
+    if (n <= RLP_SHORT_MAX && e->hash == NULL && e->len < e->cap &&
+        e->err == 0) {
+        e->buf[e->len++] = (uint8_t)(base + n);
+        return;
+    }
     enc_write(e, h, header_fill(h, base, n));
 }
 
@@ -118,32 +123,28 @@ rlp_put_u64(struct rlp_enc *e, uint64_t v)
     rlp_put_bytes(e, be, k);
 }
 
-/* Out: be (32 bytes)   Returns: offset of the first non-zero byte */
+/* Returns: the minimal big-endian byte length of v. */
 static size_t
-u256_be(uint8_t be[32], const struct u256 *v)
+u256_len(const struct u256 *v)
 {
-    size_t i, off;
+    int i;
 
-    for (i = 0; i < 32; i++)
-        be[31 - i] = (uint8_t)(v->w[i / 8] >> (8 * (i % 8)));
-    for (off = 0; off < 32 && be[off] == 0; off++)
+    for (i = 3; i > 0 && v->w[i] == 0; i--)
         ;
-    return off;
+    return 8 * (size_t)i + be_len(v->w[i]);
 }
 
 void
 rlp_put_u256(struct rlp_enc *e, const struct u256 *v)
 {
     uint8_t be[32];
-    size_t off;
+    size_t n, i;
 
     assert(v != NULL);
-    if (v->w[1] == 0 && v->w[2] == 0 && v->w[3] == 0) {
-        rlp_put_u64(e, v->w[0]);
-        return;
-    }
-    off = u256_be(be, v);
-    rlp_put_bytes(e, be + off, 32 - off);
+    n = u256_len(v);
+    for (i = 0; i < n; i++)
+        be[n - 1 - i] = (uint8_t)(v->w[i / 8] >> (8 * (i % 8)));
+    rlp_put_bytes(e, be, n);
 }
 
 void
@@ -212,14 +213,11 @@ rlp_u64_size(uint64_t v)
 size_t
 rlp_u256_size(const struct u256 *v)
 {
-    uint8_t be[32];
-    size_t off;
+    size_t n;
 
     assert(v != NULL);
-    if (v->w[1] == 0 && v->w[2] == 0 && v->w[3] == 0)
-        return rlp_u64_size(v->w[0]);
-    off = u256_be(be, v);
-    return 1 + 32 - off;
+    n = u256_len(v);
+    return n == 1 && v->w[0] < RLP_STRING ? 1 : 1 + n;
 }
 
 size_t

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "chain/err.h"
@@ -28,6 +29,20 @@ page_size(void)
     long ps = sysconf(_SC_PAGESIZE);
 
     return ps > 0 ? (size_t)ps : 4096;
+}
+
+/* Direct system calls: sanitizer runtimes turn mlock() into a no-op that
+ * reports success, which would hide lock failures from the tests. */
+static bool
+secmem_lock(void *p, size_t n)
+{
+    return syscall(SYS_mlock, p, n) == 0;
+}
+
+static void
+secmem_unlock(void *p, size_t n)
+{
+    (void)syscall(SYS_munlock, p, n);
 }
 
 static void
@@ -67,7 +82,7 @@ secmem_new(size_t len, bool *lock_warn)
         abort();
     }
     secmem_advise(m->data, datalen);
-    m->locked = mlock(m->data, datalen) == 0;
+    m->locked = secmem_lock(m->data, datalen);
     if (lock_warn)
         *lock_warn = !m->locked && !secmem_lock_warned;
     if (!m->locked)
@@ -85,7 +100,7 @@ secmem_free(struct secmem *m)
     ps = page_size();
     kp_wipe(m->data, m->maplen - 2 * ps);
     if (m->locked)
-        (void)munlock(m->data, m->maplen - 2 * ps);
+        secmem_unlock(m->data, m->maplen - 2 * ps);
     (void)munmap(m->map, m->maplen);
     free(m);
 }

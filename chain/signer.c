@@ -5,21 +5,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <secp256k1.h>
-#include <secp256k1_recovery.h>
 
+#include "chain/address.h"
+#include "chain/ecdsa.h"
 #include "chain/err.h"
-#include "chain/keccak.h"
 #include "chain/keyfile.h"
 #include "chain/keystore.h"
 #include "chain/secmem.h"
 
 struct signer {
     struct secmem *key; /* 32 bytes: the secret key, nothing else */
-    secp256k1_context *ctx;
-    uint8_t addr[20];
+    struct eth_addr addr;
     enum signer_source source;
 };
 
@@ -29,42 +27,6 @@ signer_fail(char *err, size_t errcap, int rc, const char *msg)
     if (errcap)
         snprintf(err, errcap, "%s", msg);
     return rc;
-}
-
-/* A signing context with blinding: randomizing the context protects the
- * key against some side channels on the signing path. */
-static secp256k1_context *
-signer_context(void)
-{
-    secp256k1_context *ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
-    uint8_t seed[32];
-
-    if (!ctx) {
-        fprintf(stderr, "keeper: fatal: cannot create secp256k1 context\n");
-        abort();
-    }
-    /* Blinding is defence in depth: without entropy the context still
-     * signs correctly, so a failed getrandom only skips it. */
-    if (getrandom(seed, sizeof(seed), 0) == (ssize_t)sizeof(seed))
-        (void)secp256k1_context_randomize(ctx, seed);
-    kp_wipe(seed, sizeof(seed));
-    return ctx;
-}
-
-static int
-signer_derive_address(struct signer *s)
-{
-    secp256k1_pubkey pub;
-    uint8_t ser[65], hash[32];
-    size_t serlen = sizeof(ser);
-
-    if (!secp256k1_ec_pubkey_create(s->ctx, &pub, secmem_data(s->key)) ||
-        !secp256k1_ec_pubkey_serialize(s->ctx, ser, &serlen, &pub,
-                                       SECP256K1_EC_UNCOMPRESSED))
-        return KP_ECRYPTO;
-    keccak256(hash, ser + 1, 64);
-    memcpy(s->addr, hash + 12, 20);
-    return 0;
 }
 
 static struct signer *
@@ -90,8 +52,7 @@ signer_finish(struct signer **out, char *err, size_t errcap, struct signer *s)
         return signer_fail(err, errcap, KP_ECRYPTO,
                            "invalid secp256k1 private key");
     }
-    s->ctx = signer_context();
-    if (signer_derive_address(s) != 0) {
+    if (eth_addr_from_privkey(&s->addr, secmem_data(s->key)) != 0) {
         signer_free(s);
         return signer_fail(err, errcap, KP_ECRYPTO,
                            "cannot derive the public key");
@@ -253,17 +214,15 @@ signer_free(struct signer *s)
     if (!s)
         return;
     secmem_free(s->key); /* wipes */
-    if (s->ctx)
-        secp256k1_context_destroy(s->ctx);
     kp_wipe(s, sizeof(*s));
     free(s);
 }
 
-void
-signer_address(const struct signer *s, uint8_t addr[20])
+struct eth_addr
+signer_address(const struct signer *s)
 {
-    assert(s && addr);
-    memcpy(addr, s->addr, 20);
+    assert(s);
+    return s->addr;
 }
 
 enum signer_source
@@ -274,22 +233,9 @@ signer_source(const struct signer *s)
 }
 
 int
-signer_sign_digest(struct signer *s, struct signer_sig *sig,
+signer_sign_digest(const struct signer *s, struct eth_sig *sig,
                    const uint8_t digest[32])
 {
-    secp256k1_ecdsa_recoverable_signature rsig;
-    uint8_t compact[64];
-    int recid = 0, ok;
-
-    assert(s && s->ctx && sig && digest);
-    ok = secp256k1_ecdsa_sign_recoverable(s->ctx, &rsig, digest,
-                                          secmem_data(s->key), NULL, NULL) &&
-         secp256k1_ecdsa_recoverable_signature_serialize_compact(
-             s->ctx, compact, &recid, &rsig);
-    if (!ok)
-        return KP_ECRYPTO;
-    memcpy(sig->r, compact, 32);
-    memcpy(sig->s, compact + 32, 32);
-    sig->recid = recid;
-    return 0;
+    assert(s && sig && digest);
+    return ecdsa_sign(sig, digest, secmem_data(s->key));
 }

@@ -21,6 +21,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chain/address.h"
+#include "chain/ecdsa.h"
+
 struct signer;
 
 /* Where the key comes from. */
@@ -48,15 +51,6 @@ struct signer_opts {
     const char *env_name;            /* SIGNER_SRC_ENV; NULL: KEYFILE_ENV  */
 };
 
-/* A recoverable ECDSA signature (low-s, RFC 6979 nonce): r, s big-endian
- * and the recovery id (0 or 1; v = 27 + recid, or the EIP-155/2718 form,
- * is the transaction encoder's business). */
-struct signer_sig {
-    uint8_t r[32];
-    uint8_t s[32];
-    int recid;
-};
-
 /* Load a key as `o` says.
  * Returns: 0; KP_EINVAL (bad options or key text); KP_EPERM (key file
  *          mode too open); KP_EIO; KP_ENOTFOUND (variable unset);
@@ -82,18 +76,18 @@ int signer_new_from_env(struct signer **out, unsigned *warnings, char *err,
 /* Wipe the key and free. signer_free(NULL) is a no-op. */
 void signer_free(struct signer *s);
 
-/* The 20-byte Ethereum address of the key (computed once at load).
- * Out: addr */
-void signer_address(const struct signer *s, uint8_t addr[20]);
+/* Returns: the key's Ethereum address (computed once, at load). */
+struct eth_addr signer_address(const struct signer *s);
 
 /* Returns: the source the key was loaded from. */
 enum signer_source signer_source(const struct signer *s);
 
-/* Sign a 32-byte digest (the caller hashes: keccak of the tx payload).
+/* Sign a 32-byte digest (the caller hashes, e.g. tx_signing_hash) with
+ * ecdsa_sign: RFC 6979 nonce, low s, y parity.
  * Returns: 0, or KP_ECRYPTO (libsecp256k1 refused; not expected with a
  *          validated key).
  * Out: sig   In: digest */
-int signer_sign_digest(struct signer *s, struct signer_sig *sig,
+int signer_sign_digest(const struct signer *s, struct eth_sig *sig,
                        const uint8_t digest[32]);
 
 #endif

@@ -166,28 +166,60 @@ put_fields(struct rlp_enc *e, const struct tx *tx, const struct eth_sig *sig)
         put_typed(e, tx, sig);
 }
 
+/* Size of what put_fields writes; the two must agree (put_tx asserts). */
+static size_t
+fields_size(const struct tx *tx, const struct eth_sig *sig)
+{
+    struct u256 v;
+    size_t n;
+
+    n = rlp_u64_size(tx->nonce) + rlp_u64_size(tx->gas_limit) +
+        (tx->has_to ? 21 : 1) + rlp_u256_size(&tx->value) +
+        rlp_bytes_size(tx->data, tx->data_len);
+    if (sig != NULL)
+        n += rlp_be_int_size(sig->r, 32) + rlp_be_int_size(sig->s, 32);
+    if (tx->type == TX_LEGACY) {
+        n += rlp_u256_size(&tx->gas_price);
+        if (sig != NULL) {
+            tx_legacy_v(&v, tx, sig);
+            n += rlp_u256_size(&v);
+        } else if (tx->chain_id != 0) {
+            n += rlp_u64_size(tx->chain_id) + 2;
+        }
+        return n;
+    }
+    n += rlp_u64_size(tx->chain_id) + rlp_list_size(access_payload(tx)) +
+         (sig != NULL ? 1 : 0);
+    if (tx->type == TX_1559)
+        return n + rlp_u256_size(&tx->max_priority_fee) +
+               rlp_u256_size(&tx->max_fee);
+    return n + rlp_u256_size(&tx->gas_price);
+}
+
 /* Write the whole encoding (signed when sig != NULL). The payload length
- * comes from a dry run through a counting encoder, so that the list
- * header can go first also when streaming into a hash. */
+ * is computed first, so that the list header goes out before the fields
+ * (no memmove, and the same path streams into a hash). */
 static int
 put_tx(struct rlp_enc *e, const struct tx *tx, const struct eth_sig *sig)
 {
-    struct rlp_enc count;
     uint8_t type = (uint8_t)tx->type;
+    size_t payload, start;
     int rc;
 
     if ((rc = tx_check(tx)) != 0)
         return rc;
     if (sig != NULL && sig->y_parity > 1)
         return KP_EINVAL;
-    rlp_enc_init(&count, NULL, 0);
-    put_fields(&count, tx, sig);
-    if (rlp_list_size(count.len) + 1 > TX_MAX_SIZE)
+    payload = fields_size(tx, sig);
+    if (rlp_list_size(payload) + 1 > TX_MAX_SIZE)
         return KP_ELIMIT;
     if (tx->type != TX_LEGACY)
         rlp_put_raw(e, &type, 1);
-    rlp_put_list_header(e, count.len);
+    rlp_put_list_header(e, payload);
+    start = e->len;
     put_fields(e, tx, sig);
+    assert(e->len - start == payload);
+    (void)start;
     return 0;
 }
 

@@ -290,8 +290,8 @@ static bool
 key_is_secret(const char *key)
 {
     static const char *const words[] = {
-        "password", "passwd",   "passphrase", "secret",      "private_key",
-        "privkey",  "mnemonic", "api_key",    "apikey",      "auth_token",
+        "password", "passwd",       "passphrase",    "secret", "private_key",
+        "privkey",  "mnemonic",     "api_key",       "apikey", "auth_token",
         "bearer",   "access_token", "authorization",
     };
 
@@ -478,8 +478,7 @@ layout(struct line *l, enum log_level level, const char *module,
 }
 
 static void
-emit(enum log_level level, const char *module, const char *const *kv,
-     size_t n)
+emit(enum log_level level, const char *module, const char *const *kv, size_t n)
 {
     struct line *l = malloc(sizeof(*l));
     FILE *out = g_out != NULL ? g_out : stderr;

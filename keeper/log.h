@@ -76,34 +76,34 @@ void log_set_clock(int64_t (*now_ms)(void));
 /* Write one line if `level` passes the filter. `kv` holds the message
  * followed by key, value pairs: kv[0] = message, kv[1] = key, kv[2] =
  * value, ... (`n` entries). Prefer the macros below. */
-void log_emitv(enum log_level level, const char *module,
-               const char *const *kv, size_t n);
+void log_emitv(enum log_level level, const char *module, const char *const *kv,
+               size_t n);
 
 /* Write the line at level FATAL (never filtered), then exit(1). */
-_Noreturn void log_fatalv(const char *module, const char *const *kv,
-                          size_t n);
+_Noreturn void log_fatalv(const char *module, const char *const *kv, size_t n);
 
+/* clang-format off */
 #define LOG_KV_(...) (const char *const[]){__VA_ARGS__}
-#define LOG_NKV_(...)                                                         \
-    (sizeof(LOG_KV_(__VA_ARGS__)) / sizeof(const char *))
+/* clang-format on */
+#define LOG_NKV_(...) (sizeof(LOG_KV_(__VA_ARGS__)) / sizeof(const char *))
 
 /* log_xxx(module, message, key, value, ...) */
-#define log_debug(module, ...)                                                \
-    do {                                                                      \
-        if (log_enabled(LOG_LEVEL_DEBUG))                                     \
-            log_emitv(LOG_LEVEL_DEBUG, (module), LOG_KV_(__VA_ARGS__),        \
-                      LOG_NKV_(__VA_ARGS__));                                 \
+#define log_debug(module, ...)                                                 \
+    do {                                                                       \
+        if (log_enabled(LOG_LEVEL_DEBUG))                                      \
+            log_emitv(LOG_LEVEL_DEBUG, (module), LOG_KV_(__VA_ARGS__),         \
+                      LOG_NKV_(__VA_ARGS__));                                  \
     } while (0)
-#define log_info(module, ...)                                                 \
-    log_emitv(LOG_LEVEL_INFO, (module), LOG_KV_(__VA_ARGS__),                 \
+#define log_info(module, ...)                                                  \
+    log_emitv(LOG_LEVEL_INFO, (module), LOG_KV_(__VA_ARGS__),                  \
               LOG_NKV_(__VA_ARGS__))
-#define log_warn(module, ...)                                                 \
-    log_emitv(LOG_LEVEL_WARN, (module), LOG_KV_(__VA_ARGS__),                 \
+#define log_warn(module, ...)                                                  \
+    log_emitv(LOG_LEVEL_WARN, (module), LOG_KV_(__VA_ARGS__),                  \
               LOG_NKV_(__VA_ARGS__))
-#define log_error(module, ...)                                                \
-    log_emitv(LOG_LEVEL_ERROR, (module), LOG_KV_(__VA_ARGS__),                \
+#define log_error(module, ...)                                                 \
+    log_emitv(LOG_LEVEL_ERROR, (module), LOG_KV_(__VA_ARGS__),                 \
               LOG_NKV_(__VA_ARGS__))
-#define log_fatal(module, ...)                                                \
+#define log_fatal(module, ...)                                                 \
     log_fatalv((module), LOG_KV_(__VA_ARGS__), LOG_NKV_(__VA_ARGS__))
 /* OpenBSD spelling. */
 #define fatal(module, ...) log_fatal(module, __VA_ARGS__)
@@ -120,11 +120,11 @@ const char *log_fmt_i64(char *buf, int64_t v);
 const char *log_fmt_f64(char *buf, double v);
 
 #define LOG_STR(k, v) (k), (v)
-#define LOG_U64(k, v)                                                         \
+#define LOG_U64(k, v)                                                          \
     LOG_RAW_KEY_ k, log_fmt_u64((char[LOG_NUM_BUF]){0}, (uint64_t)(v))
-#define LOG_I64(k, v)                                                         \
+#define LOG_I64(k, v)                                                          \
     LOG_RAW_KEY_ k, log_fmt_i64((char[LOG_NUM_BUF]){0}, (int64_t)(v))
-#define LOG_F64(k, v)                                                         \
+#define LOG_F64(k, v)                                                          \
     LOG_RAW_KEY_ k, log_fmt_f64((char[LOG_NUM_BUF]){0}, (double)(v))
 #define LOG_BOOL(k, v) LOG_RAW_KEY_ k, ((v) ? "true" : "false")
 /* "err", kp_strerror(rc): include chain/err.h where this is used.

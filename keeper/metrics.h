@@ -24,23 +24,32 @@
 #ifndef KP_KEEPER_METRICS_H
 #define KP_KEEPER_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
-/* Names of the metrics the daemon exports; every module uses these. */
-#define METRIC_BUILD_INFO "keeper_build_info"             /* gauge {version} */
-#define METRIC_UP "keeper_up"                             /* gauge */
+/* Names of the metrics the daemon exports; every module uses these.
+ *
+ *   keeper_build_info             gauge      {version}, always 1
+ *   keeper_up                     gauge      1 while running
+ *   keeper_rpc_requests_total     counter    {endpoint, method}
+ *   keeper_rpc_errors_total       counter    {endpoint, class}
+ *   keeper_rpc_latency_seconds    histogram  {endpoint}
+ *   keeper_head_block             gauge      {chain}
+ *   keeper_head_age_seconds       gauge      {chain}
+ *   keeper_ws_reconnects_total    counter    {endpoint}
+ *   keeper_backfilled_logs_total  counter    {chain}
+ *
+ * `endpoint` is the configured endpoint name, never its URL (URLs carry
+ * API keys); `chain` is the decimal chain id. */
+#define METRIC_BUILD_INFO "keeper_build_info"
+#define METRIC_UP "keeper_up"
 #define METRIC_RPC_REQUESTS_TOTAL "keeper_rpc_requests_total"
-/*                                        counter {endpoint,method} */
 #define METRIC_RPC_ERRORS_TOTAL "keeper_rpc_errors_total"
-/*                                        counter {endpoint,class} */
 #define METRIC_RPC_LATENCY_SECONDS "keeper_rpc_latency_seconds"
-/*                                        histogram {endpoint} */
-#define METRIC_HEAD_BLOCK "keeper_head_block"             /* gauge {chain} */
-#define METRIC_HEAD_AGE_SECONDS "keeper_head_age_seconds" /* gauge {chain} */
+#define METRIC_HEAD_BLOCK "keeper_head_block"
+#define METRIC_HEAD_AGE_SECONDS "keeper_head_age_seconds"
 #define METRIC_WS_RECONNECTS_TOTAL "keeper_ws_reconnects_total"
-/*                                        counter {endpoint} */
 #define METRIC_BACKFILLED_LOGS_TOTAL "keeper_backfilled_logs_total"
-/*                                        counter {chain} */
 
 /* Values of the `class` label of keeper_rpc_errors_total. */
 #define METRIC_ERR_TRANSPORT "transport"
@@ -50,13 +59,13 @@
 #define METRIC_ERR_DECODE "decode"
 
 /* Caps (every one reached returns KP_ELIMIT or KP_ERANGE). */
-#define METRICS_MAX_LABELS 4           /* label pairs per series */
-#define METRICS_MAX_BUCKETS 32         /* histogram buckets (+Inf implied) */
+#define METRICS_MAX_LABELS 4   /* label pairs per series */
+#define METRICS_MAX_BUCKETS 32 /* histogram buckets (+Inf implied) */
 #define METRICS_MAX_FAMILIES 256
-#define METRICS_MAX_SERIES 1024        /* per family: bounds cardinality */
-#define METRICS_MAX_NAME 128           /* metric and label names */
-#define METRICS_MAX_LABEL_VALUE 256    /* bytes */
-#define METRICS_MAX_HELP 512           /* bytes */
+#define METRICS_MAX_SERIES 1024     /* per family: bounds cardinality */
+#define METRICS_MAX_NAME 128        /* metric and label names */
+#define METRICS_MAX_LABEL_VALUE 256 /* bytes */
+#define METRICS_MAX_HELP 512        /* bytes */
 #define METRICS_DEFAULT_RENDER_CAP (4u << 20)
 
 enum metric_type {
@@ -92,11 +101,15 @@ void metrics_free(struct metrics *reg);
  * description is allowed (a config reload may re-register) and is a no-op.
  * A family without labels gets its one series at once, so it renders as 0
  * before the first update.
- * Returns: 0; KP_EINVAL for an invalid metric or label name, a reserved
- * label ("le" on a histogram, "__" prefix), a duplicate label name,
- * unsorted/non-finite buckets, a counter name without "_total", or a
- * conflicting earlier definition; KP_ERANGE for too many labels or
- * buckets, or help/name too long; KP_ELIMIT when the registry is full.
+ * Names follow what `promtool check metrics` lints, so whatever is
+ * accepted also passes it: counters end in "_total" and nothing else does;
+ * no name ends in "_bucket", "_count" or "_sum"; "le", "quantile" and
+ * "__"-prefixed label names are reserved; help text is required.
+ * Returns: 0; KP_EINVAL for an invalid or reserved name, missing help, a
+ * duplicate label name, unsorted/non-finite buckets, buckets on a
+ * non-histogram, or a conflicting earlier definition; KP_ERANGE for too
+ * many labels or buckets, or too long a help text; KP_ELIMIT when the
+ * registry is full.
  * In: reg, d */
 int metrics_define(struct metrics *reg, const struct metric_desc *d);
 
@@ -114,14 +127,16 @@ int metrics_series(struct metrics *reg, struct metric **out, const char *name,
 /* Label values as the (values, nvalues) argument pair of metrics_series:
  * metrics_series(reg, &h, NAME, METRIC_LABELS("a", "b")). Use NULL, 0 for
  * a family without labels. */
-#define METRIC_LABELS(...)                                                    \
-    (const char *const[]){__VA_ARGS__},                                       \
-        (sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
+/* clang-format off */
+#define METRIC_LABELS(...)                                                     \
+    (const char *const[]){__VA_ARGS__},                                        \
+    (sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
+/* clang-format on */
 
 /* Hot-path updates. h may be NULL. */
-void metric_inc(struct metric *h);              /* counter, gauge: +1 */
-void metric_add(struct metric *h, double v);    /* counter (v >= 0), gauge */
-void metric_set(struct metric *h, double v);    /* gauge */
+void metric_inc(struct metric *h);               /* counter, gauge: +1 */
+void metric_add(struct metric *h, double v);     /* counter (v >= 0), gauge */
+void metric_set(struct metric *h, double v);     /* gauge */
 void metric_observe(struct metric *h, double v); /* histogram */
 
 /* Returns: the current value of a counter or gauge, the sample count of a
@@ -136,10 +151,10 @@ double metric_value(const struct metric *h);
 int metrics_render(const struct metrics *reg, char **out, size_t *outlen);
 
 /* Returns: true if s is a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*). */
-_Bool metrics_is_valid_name(const char *s);
+bool metrics_is_valid_name(const char *s);
 
 /* Returns: true if s is a valid label name ([a-zA-Z_][a-zA-Z0-9_]*). */
-_Bool metrics_is_valid_label_name(const char *s);
+bool metrics_is_valid_label_name(const char *s);
 
 /* Define the daemon's standard families (the METRIC_* names above) and set
  * keeper_build_info{version} = 1 and keeper_up = 1.

@@ -26,6 +26,7 @@ contract ReserveFund is Roles {
     event ThresholdsUpdated(uint256 target, uint256 critical, uint256 depletion);
     event FeeAccrued(uint256 amount);
     event Funded(address indexed from, uint256 amount);
+    event Withdrawn(address indexed to, uint256 amount);
     /// @param amount the part of this shortfall the fund paid
     /// @param uncovered the part it could not pay (added to uncoveredDebt)
     event BadDebtCovered(uint256 amount, uint256 uncovered);
@@ -71,6 +72,14 @@ contract ReserveFund is Roles {
         _pull(msg.sender, amount);
         emit Funded(msg.sender, amount);
         _settle();
+    }
+
+    /// @notice Governance withdrawal of fund capital (admin only), e.g. a
+    ///         surplus moved to the treasury. Not while debt is uncovered.
+    function withdraw(address to, uint256 amount) external onlyAdmin {
+        require(uncoveredDebt == 0, "debt uncovered");
+        require(usd.transfer(to, amount), "transfer failed");
+        emit Withdrawn(to, amount);
     }
 
     /// @notice The clearinghouse's share of a fee, pulled from it.

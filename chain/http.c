@@ -1,0 +1,613 @@
+/*
+ * http.c - libcurl multi driven by libuv (see http.h).
+ *
+ * curl tells us which sockets to watch (socket callback) and when to wake
+ * it (timer callback); we watch with uv_poll_t / uv_timer_t and hand the
+ * events back through curl_multi_socket_action. Finished transfers are
+ * collected with curl_multi_info_read after every action.
+ */
+#include "chain/http.h"
+
+#include <assert.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "chain/err.h"
+
+/* Easy handles kept for reuse: creating one costs more than resetting. */
+#define HTTP_POOL_MAX 16
+#define HTTP_BUF_MIN 4096
+
+struct http_sock {
+    uv_poll_t poll;
+    curl_socket_t fd;
+    struct http_client *c;
+    struct http_sock *prev, *next;
+};
+
+struct http_request {
+    struct http_client *c;
+    CURL *easy;
+    struct curl_slist *hdrs;
+    char *buf;
+    size_t len, cap, max;
+    bool over_limit;
+    bool finishing; /* callback running: cancel is a no-op */
+    uint64_t t0;
+    http_done_fn cb;
+    void *arg;
+    struct http_request *prev, *next;
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+struct http_client {
+    uv_loop_t *loop;
+    CURLM *multi;
+    uv_timer_t timer;
+    struct http_request *reqs;
+    struct http_sock *socks;
+    CURL *pool[HTTP_POOL_MAX];
+    size_t npool;
+    size_t npending;
+    int depth;  /* > 0 while callbacks run: free is deferred */
+    bool dead;  /* http_client_free was called */
+};
+
+static void http_check_done(struct http_client *c);
+
+/* curl reports allocation failure as NULL; like kp_xmalloc, that is fatal. */
+static _Noreturn void
+http_oom(void)
+{
+    fputs("keeper: fatal: out of memory in libcurl\n", stderr);
+    abort();
+}
+
+/* ---- easy handle pool ---- */
+
+static CURL *
+http_easy_get(struct http_client *c)
+{
+    CURL *e;
+
+    if (c->npool > 0)
+        return c->pool[--c->npool];
+    /* curl_easy_init only fails on allocation failure. */
+    if (!(e = curl_easy_init()))
+        http_oom();
+    return e;
+}
+
+static void
+http_easy_put(struct http_client *c, CURL *e)
+{
+    if (c->npool < HTTP_POOL_MAX && !c->dead) {
+        curl_easy_reset(e);
+        c->pool[c->npool++] = e;
+    } else {
+        curl_easy_cleanup(e);
+    }
+}
+
+/* ---- request list ---- */
+
+static void
+http_req_link(struct http_client *c, struct http_request *r)
+{
+    r->prev = NULL;
+    r->next = c->reqs;
+    if (c->reqs)
+        c->reqs->prev = r;
+    c->reqs = r;
+    c->npending++;
+}
+
+static void
+http_req_unlink(struct http_client *c, struct http_request *r)
+{
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        c->reqs = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    r->prev = r->next = NULL;
+    c->npending--;
+}
+
+/* Remove from the multi and release everything the request holds. */
+static void
+http_req_destroy(struct http_request *r)
+{
+    struct http_client *c = r->c;
+
+    curl_multi_remove_handle(c->multi, r->easy);
+    http_easy_put(c, r->easy);
+    curl_slist_free_all(r->hdrs);
+    free(r->buf);
+    free(r);
+}
+
+/* ---- sockets ---- */
+
+static void
+http_sock_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void
+http_sock_close(struct http_client *c, struct http_sock *k)
+{
+    uv_poll_stop(&k->poll);
+    if (k->prev)
+        k->prev->next = k->next;
+    else
+        c->socks = k->next;
+    if (k->next)
+        k->next->prev = k->prev;
+    uv_close((uv_handle_t *)&k->poll, http_sock_closed);
+}
+
+static void
+http_on_poll(uv_poll_t *h, int status, int events)
+{
+    struct http_sock *k = h->data;
+    struct http_client *c = k->c;
+    int flags = 0, running;
+
+    if (status < 0)
+        flags = CURL_CSELECT_ERR;
+    if (events & UV_READABLE)
+        flags |= CURL_CSELECT_IN;
+    if (events & UV_WRITABLE)
+        flags |= CURL_CSELECT_OUT;
+    curl_multi_socket_action(c->multi, k->fd, flags, &running);
+    http_check_done(c);
+}
+
+static struct http_sock *
+http_sock_new(struct http_client *c, curl_socket_t s)
+{
+    struct http_sock *k = kp_xcalloc(1, sizeof(*k));
+
+    if (uv_poll_init_socket(c->loop, &k->poll, s) != 0) {
+        free(k);
+        return NULL;
+    }
+    k->fd = s;
+    k->c = c;
+    k->poll.data = k;
+    k->next = c->socks;
+    if (c->socks)
+        c->socks->prev = k;
+    c->socks = k;
+    curl_multi_assign(c->multi, s, k);
+    return k;
+}
+
+static int
+http_on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *sockp)
+{
+    struct http_client *c = userp;
+    struct http_sock *k = sockp;
+    int events = 0;
+
+    (void)e;
+    if (what == CURL_POLL_REMOVE) {
+        if (k) {
+            http_sock_close(c, k);
+            curl_multi_assign(c->multi, s, NULL);
+        }
+        return 0;
+    }
+    if (!k && !(k = http_sock_new(c, s)))
+        return -1;
+    if (what & CURL_POLL_IN)
+        events |= UV_READABLE;
+    if (what & CURL_POLL_OUT)
+        events |= UV_WRITABLE;
+    return uv_poll_start(&k->poll, events, http_on_poll) == 0 ? 0 : -1;
+}
+
+/* ---- timer ---- */
+
+static void
+http_on_timer(uv_timer_t *t)
+{
+    struct http_client *c = t->data;
+    int running;
+
+    curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    http_check_done(c);
+}
+
+static int
+http_on_timer_set(CURLM *m, long timeout_ms, void *userp)
+{
+    struct http_client *c = userp;
+
+    (void)m;
+    if (timeout_ms < 0)
+        uv_timer_stop(&c->timer);
+    else
+        uv_timer_start(&c->timer, http_on_timer, (uint64_t)timeout_ms, 0);
+    return 0;
+}
+
+/* ---- completion ---- */
+
+static int
+http_map_error(const struct http_request *r, CURLcode rc)
+{
+    if (rc == CURLE_OK)
+        return 0;
+    if (rc == CURLE_OPERATION_TIMEDOUT)
+        return KP_ETIMEOUT;
+    if (rc == CURLE_FILESIZE_EXCEEDED ||
+        (rc == CURLE_WRITE_ERROR && r->over_limit))
+        return KP_ELIMIT;
+    return KP_ETRANSPORT;
+}
+
+static bool
+http_was_sent(CURL *e, CURLcode rc)
+{
+    long reqsize = 0;
+
+    if (rc == CURLE_OK)
+        return true;
+    if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+        rc == CURLE_COULDNT_RESOLVE_PROXY)
+        return false;
+    curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &reqsize);
+    return reqsize > 0;
+}
+
+static void
+http_fill_reply(struct http_request *r, CURLcode rc, struct http_reply *rep)
+{
+    memset(rep, 0, sizeof(*rep));
+    rep->err = http_map_error(r, rc);
+    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &rep->status);
+    rep->body = r->buf ? r->buf : "";
+    rep->body_len = r->len;
+    if (r->buf)
+        r->buf[r->len] = '\0';
+    rep->elapsed_us = (uv_hrtime() - r->t0) / 1000u;
+    rep->sent = http_was_sent(r->easy, rc);
+    if (rep->err == KP_ELIMIT)
+        rep->errtext = "reply exceeds the size cap";
+    else if (rep->err != 0)
+        rep->errtext = r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc);
+    else
+        rep->errtext = "";
+}
+
+static void
+http_finish(struct http_client *c, struct http_request *r, CURLcode rc)
+{
+    struct http_reply rep;
+
+    http_req_unlink(c, r);
+    http_fill_reply(r, rc, &rep);
+    r->finishing = true;
+    r->cb(r->arg, &rep);
+    http_req_destroy(r);
+}
+
+static void
+http_teardown(struct http_client *c);
+
+static void
+http_check_done(struct http_client *c)
+{
+    CURLMsg *msg;
+    int left;
+
+    c->depth++;
+    while (!c->dead && (msg = curl_multi_info_read(c->multi, &left))) {
+        struct http_request *r = NULL;
+
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+        assert(r != NULL);
+        http_finish(c, r, msg->data.result);
+    }
+    if (--c->depth == 0 && c->dead)
+        http_teardown(c);
+}
+
+/* ---- client ---- */
+
+int
+http_client_new(struct http_client **out, uv_loop_t *loop)
+{
+    static bool global_done;
+    struct http_client *c;
+
+    assert(out && loop);
+    if (!global_done) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        global_done = true;
+    }
+    c = kp_xcalloc(1, sizeof(*c));
+    c->loop = loop;
+    c->multi = curl_multi_init();
+    if (!c->multi)
+        http_oom();
+    uv_timer_init(loop, &c->timer);
+    c->timer.data = c;
+    curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, http_on_socket);
+    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, http_on_timer_set);
+    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+    *out = c;
+    return 0;
+}
+
+static void
+http_client_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void
+http_teardown(struct http_client *c)
+{
+    while (c->npool > 0)
+        curl_easy_cleanup(c->pool[--c->npool]);
+    /* Stop curl from calling back into a client that is going away; the
+     * poll handles are closed here, before curl closes the sockets. */
+    curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, NULL);
+    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, NULL);
+    while (c->socks)
+        http_sock_close(c, c->socks);
+    curl_multi_cleanup(c->multi);
+    c->multi = NULL;
+    uv_timer_stop(&c->timer);
+    uv_close((uv_handle_t *)&c->timer, http_client_closed);
+}
+
+void
+http_client_free(struct http_client *c)
+{
+    if (!c || c->dead)
+        return;
+    c->dead = true;
+    while (c->reqs) {
+        struct http_request *r = c->reqs;
+
+        http_req_unlink(c, r);
+        http_req_destroy(r);
+    }
+    if (c->depth == 0)
+        http_teardown(c);
+}
+
+size_t
+http_client_pending(const struct http_client *c)
+{
+    assert(c);
+    return c->npending;
+}
+
+/* ---- request setup ---- */
+
+static bool
+http_method_ok(const char *m)
+{
+    size_t n = strlen(m);
+
+    if (n == 0 || n > 16)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isupper((unsigned char)m[i]))
+            return false;
+    return true;
+}
+
+static bool
+http_header_ok(const char *h)
+{
+    const char *colon = strchr(h, ':');
+
+    return colon && colon != h && !strpbrk(h, "\r\n") && strlen(h) < 8192;
+}
+
+static bool
+http_url_scheme_ok(const char *url)
+{
+    return strncasecmp(url, "http://", 7) == 0 ||
+           strncasecmp(url, "https://", 8) == 0;
+}
+
+static int
+http_opts_check(const struct http_req_opts *o, const char **method)
+{
+    if (!o->url || !http_url_scheme_ok(o->url))
+        return KP_EINVAL;
+    if (o->timeout_ms == 0 || o->timeout_ms > HTTP_MAX_TIMEOUT_MS ||
+        o->connect_timeout_ms > HTTP_MAX_TIMEOUT_MS || o->max_reply == 0 ||
+        o->max_reply > SIZE_MAX / 2)
+        return KP_EINVAL;
+    if (o->nheaders > HTTP_MAX_HEADERS || (o->nheaders && !o->headers) ||
+        (o->body_len && !o->body))
+        return KP_EINVAL;
+    for (size_t i = 0; i < o->nheaders; i++)
+        if (!o->headers[i] || !http_header_ok(o->headers[i]))
+            return KP_EINVAL;
+    *method = o->method ? o->method : (o->body ? "POST" : "GET");
+    if (!http_method_ok(*method))
+        return KP_EINVAL;
+    if ((!strcmp(*method, "GET") || !strcmp(*method, "HEAD")) && o->body_len)
+        return KP_EINVAL;
+    return 0;
+}
+
+static size_t
+http_on_write(char *p, size_t size, size_t n, void *ud)
+{
+    struct http_request *r = ud;
+    size_t len = size * n;
+
+    if (len > r->max - r->len) {
+        r->over_limit = true;
+        return 0; /* curl aborts with CURLE_WRITE_ERROR */
+    }
+    if (r->len + len + 1 > r->cap) {
+        size_t cap = r->cap ? r->cap : HTTP_BUF_MIN;
+
+        while (cap < r->len + len + 1)
+            cap *= 2;
+        if (cap > r->max + 1)
+            cap = r->max + 1;
+        r->buf = kp_xrealloc(r->buf, cap);
+        r->cap = cap;
+    }
+    memcpy(r->buf + r->len, p, len);
+    r->len += len;
+    return len;
+}
+
+static void
+http_set_method(CURL *e, const char *method, const struct http_req_opts *o)
+{
+    if (!strcmp(method, "GET")) {
+        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+        return;
+    }
+    if (!strcmp(method, "HEAD")) {
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+        return;
+    }
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
+    curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, o->body_len ? o->body : "");
+    if (strcmp(method, "POST") != 0)
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+}
+
+static void
+http_setup_easy(struct http_request *r, const struct http_req_opts *o,
+                const char *method)
+{
+    CURL *e = r->easy;
+    uint32_t cto = o->connect_timeout_ms ? o->connect_timeout_ms : o->timeout_ms;
+
+    curl_easy_setopt(e, CURLOPT_URL, o->url);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_on_write);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)cto);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_reply);
+    for (size_t i = 0; i < o->nheaders; i++)
+        r->hdrs = curl_slist_append(r->hdrs, o->headers[i]);
+    /* No "Expect: 100-continue" round trip on large bodies. */
+    r->hdrs = curl_slist_append(r->hdrs, "Expect:");
+    if (!r->hdrs)
+        http_oom();
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdrs);
+    http_set_method(e, method, o);
+}
+
+int
+http_request_start(struct http_client *c, const struct http_req_opts *o,
+                   http_done_fn cb, void *arg, struct http_request **out)
+{
+    struct http_request *r;
+    const char *method;
+    int rc;
+
+    assert(c && o && cb);
+    if (out)
+        *out = NULL;
+    if (c->dead)
+        return KP_ESTATE;
+    if ((rc = http_opts_check(o, &method)) != 0)
+        return rc;
+    r = kp_xcalloc(1, sizeof(*r));
+    r->c = c;
+    r->cb = cb;
+    r->arg = arg;
+    r->max = o->max_reply;
+    r->easy = http_easy_get(c);
+    http_setup_easy(r, o, method);
+    r->t0 = uv_hrtime();
+    if (curl_multi_add_handle(c->multi, r->easy) != CURLM_OK) {
+        http_easy_put(c, r->easy);
+        curl_slist_free_all(r->hdrs);
+        free(r);
+        return KP_ESTATE;
+    }
+    http_req_link(c, r);
+    if (out)
+        *out = r;
+    return 0;
+}
+
+void
+http_request_cancel(struct http_request *r)
+{
+    if (!r || r->finishing)
+        return;
+    http_req_unlink(r->c, r);
+    http_req_destroy(r);
+}
+
+/* ---- URL display ---- */
+
+static int
+http_url_parts(CURLU *u, char **scheme, char **host, char **port)
+{
+    *scheme = *host = *port = NULL;
+    if (curl_url_get(u, CURLUPART_SCHEME, scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, host, 0) != CURLUE_OK)
+        return KP_EINVAL;
+    if (strcasecmp(*scheme, "http") != 0 && strcasecmp(*scheme, "https") != 0)
+        return KP_EINVAL;
+    curl_url_get(u, CURLUPART_PORT, port, 0); /* absent unless explicit */
+    return 0;
+}
+
+int
+http_url_display(char *out, size_t outcap, const char *url)
+{
+    CURLU *u;
+    char *scheme = NULL, *host = NULL, *port = NULL;
+    int rc, n;
+
+    assert(out && url);
+    if (outcap)
+        out[0] = '\0';
+    if (!(u = curl_url()))
+        http_oom();
+    rc = curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK ? 0 : KP_EINVAL;
+    if (rc == 0)
+        rc = http_url_parts(u, &scheme, &host, &port);
+    if (rc == 0) {
+        n = snprintf(out, outcap, "%s://%s%s%s", scheme, host, port ? ":" : "",
+                     port ? port : "");
+        if (n < 0 || (size_t)n >= outcap) {
+            rc = KP_ERANGE;
+            if (outcap)
+                out[0] = '\0';
+        }
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return rc;
+}
