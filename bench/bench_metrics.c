@@ -24,12 +24,11 @@ main(void)
     /* A registry the size of a busy daemon: 20 endpoints x 4 methods. */
     for (int i = 0; i < 20; i++) {
         snprintf(ep, sizeof(ep), "endpoint-%02d", i);
-        metrics_series(reg, &h, METRIC_RPC_LATENCY_SECONDS,
-                       METRIC_LABELS(ep));
+        metrics_series(reg, &h, METRIC_RPC_LATENCY_SECONDS, METRIC_LABELS(ep));
         metric_observe(h, 0.01 * i);
         for (int m = 0; m < 4; m++) {
-            const char *meth[] = {"eth_call", "eth_getLogs",
-                                  "eth_blockNumber", "eth_sendRawTransaction"};
+            const char *meth[] = {"eth_call", "eth_getLogs", "eth_blockNumber",
+                                  "eth_sendRawTransaction"};
             metrics_series(reg, &h, METRIC_RPC_REQUESTS_TOTAL,
                            METRIC_LABELS(ep, meth[m]));
             metric_add(h, i * m);

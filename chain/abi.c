@@ -493,6 +493,10 @@ struct dec {
     size_t len;
     size_t bias; /* added to offsets in error reports (a selector) */
     struct abi_arena *a;
+    /* Bytes that bytes/string values may still reference, counting each
+     * reference: offsets can make many values share one tail, and
+     * whoever prints or re-encodes the values pays for every copy. */
+    size_t budget;
     const struct abi_sig *sig;
     struct abi_error *err;
 };
@@ -642,6 +646,9 @@ dec_bytes(struct dec *d, const struct abi_type *t, size_t pos,
         return dec_fail(d, KP_ETRUNC, pos - 32, "length out of range");
     if (!all_zero(d->data + pos + n, pad32(n) - n))
         return dec_fail(d, KP_ENONCANON, pos + n, "non-zero padding");
+    if (n > d->budget)
+        return dec_fail(d, KP_ELIMIT, pos - 32, "decoded value too large");
+    d->budget -= n;
     v->kind = t->kind;
     v->u.bytes.p = d->data + pos;
     v->u.bytes.len = n;
@@ -696,11 +703,12 @@ decode_at(struct abi_value *out, struct abi_arena *a,
           const struct abi_sig *sig, uint16_t tuple, const uint8_t *data,
           size_t len, size_t bias, struct abi_error *err)
 {
-    struct dec d = {data, len, bias, a, sig, err};
+    struct dec d = {data, len, bias, a, 0, sig, err};
 
     assert(out != NULL && a != NULL && sig != NULL);
     assert(data != NULL || len == 0);
     assert(tuple < sig->nnodes && sig->nodes[tuple].kind == ABI_TUPLE);
+    d.budget = a->cap;
     memset(out, 0, sizeof(*out));
     return dec_value(&d, tuple, 0, out);
 }
@@ -794,12 +802,13 @@ abi_decode_log(struct abi_value *out, struct abi_arena *a,
                size_t ntopics, const uint8_t *data, size_t len,
                struct abi_error *err)
 {
-    struct dec d = {data, len, 0, a, sig, err};
+    struct dec d = {data, len, 0, a, 0, sig, err};
     const struct abi_type *in;
     size_t topic, head_off = 0, i = 0;
     int rc;
 
     assert(out != NULL && a != NULL && sig != NULL);
+    d.budget = a->cap;
     assert((topics != NULL || ntopics == 0) && (data != NULL || len == 0));
     error_init(err);
     memset(out, 0, sizeof(*out));

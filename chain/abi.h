@@ -221,9 +221,13 @@ int abi_encode_call_text(uint8_t *out, size_t cap, size_t *outlen,
 
 /* Decode `data` as the tuple type `tuple` of `sig` into *out (a tuple
  * value). Bytes beyond what the types reach are ignored (as Solidity).
+ * Offsets may make many values share one tail: the arena's cap bounds
+ * both the nodes built and the bytes that bytes/string values reference
+ * in all (each reference counted), so what a caller then prints or
+ * re-encodes stays proportional to the cap.
  * Returns: 0; KP_ETRUNC (an offset, length or word past the end),
  *          KP_ENONCANON (non-zero padding, bool > 1, out-of-range intN),
- *          KP_ELIMIT (arena full).
+ *          KP_ELIMIT (arena full, or too many bytes referenced).
  * Out: out (nodes in `a`, bytes pointing into `data`), err (may be NULL)
  * In: sig, tuple, data, len */
 int abi_decode(struct abi_value *out, struct abi_arena *a,

@@ -54,17 +54,47 @@ enc_write(struct rlp_enc *e, const uint8_t *p, size_t n)
     e->len += n;
 }
 
+/* The fast path: room for n more bytes in the buffer, claimed.
+ * Returns: where they go, or NULL (hashing mode, an earlier error, or no
+ * room) and the caller takes enc_write's path. */
+static inline uint8_t *
+enc_room(struct rlp_enc *e, size_t n)
+{
+    uint8_t *p;
+
+    if (e->hash != NULL || e->err != 0 || n > e->cap - e->len)
+        return NULL;
+    p = e->buf + e->len;
+    e->len += n;
+    return p;
+}
+
+static inline void
+enc_byte(struct rlp_enc *e, uint8_t b)
+{
+    uint8_t *p = enc_room(e, 1);
+
+    if (p != NULL)
+        *p = b;
+    else
+        enc_write(e, &b, 1);
+}
+
 /* Returns: the number of bytes in the minimal big-endian form of n. */
-static size_t
+static inline size_t
 be_len(uint64_t n)
 {
-    size_t k = 0;
+    return n ? 8 - (size_t)(__builtin_clzll(n) >> 3) : 0;
+}
 
-    while (n) {
-        k++;
-        n >>= 8;
-    }
-    return k;
+/* Out: p[0..k) = the low k bytes of v, big-endian */
+static inline void
+store_be(uint8_t *p, uint64_t v, size_t k)
+{
+    size_t i;
+
+    for (i = 0; i < k; i++)
+        p[k - 1 - i] = (uint8_t)(v >> (8 * i));
 }
 
 static size_t
@@ -77,7 +107,7 @@ header_size(size_t payload_len)
 static size_t
 header_fill(uint8_t h[RLP_HEADER_MAX], uint8_t base, size_t n)
 {
-    size_t k, i;
+    size_t k;
 
     if (n <= RLP_SHORT_MAX) {
         h[0] = (uint8_t)(base + n);
@@ -85,8 +115,7 @@ header_fill(uint8_t h[RLP_HEADER_MAX], uint8_t base, size_t n)
     }
     k = be_len(n);
     h[0] = (uint8_t)(base + RLP_SHORT_MAX + k);
-    for (i = 0; i < k; i++)
-        h[k - i] = (uint8_t)(n >> (8 * i));
+    store_be(h + 1, n, k);
     return k + 1;
 }
 
@@ -95,31 +124,50 @@ put_header(struct rlp_enc *e, uint8_t base, size_t n)
 {
     uint8_t h[RLP_HEADER_MAX];
 
-    if (n <= RLP_SHORT_MAX && e->hash == NULL && e->len < e->cap &&
-        e->err == 0) {
-        e->buf[e->len++] = (uint8_t)(base + n);
-        return;
-    }
-    enc_write(e, h, header_fill(h, base, n));
+    if (n <= RLP_SHORT_MAX)
+        enc_byte(e, (uint8_t)(base + n));
+    else
+        enc_write(e, h, header_fill(h, base, n));
 }
 
 void
 rlp_put_bytes(struct rlp_enc *e, const uint8_t *p, size_t n)
 {
+    uint8_t *q;
+
     assert(e != NULL && (p != NULL || n == 0));
-    if (n != 1 || p[0] >= RLP_STRING)
-        put_header(e, RLP_STRING, n);
+    if (n == 1 && p[0] < RLP_STRING) {
+        enc_byte(e, p[0]);
+        return;
+    }
+    if (n <= RLP_SHORT_MAX && (q = enc_room(e, 1 + n)) != NULL) {
+        q[0] = (uint8_t)(RLP_STRING + n);
+        if (n > 0)
+            memcpy(q + 1, p, n);
+        return;
+    }
+    put_header(e, RLP_STRING, n);
     enc_write(e, p, n);
 }
 
 void
 rlp_put_u64(struct rlp_enc *e, uint64_t v)
 {
-    uint8_t be[8];
-    size_t k = be_len(v), i;
+    uint8_t be[8], *q;
+    size_t k;
 
-    for (i = 0; i < k; i++)
-        be[k - 1 - i] = (uint8_t)(v >> (8 * i));
+    assert(e != NULL);
+    if (v < RLP_STRING) {
+        enc_byte(e, v ? (uint8_t)v : RLP_STRING);
+        return;
+    }
+    k = be_len(v);
+    if ((q = enc_room(e, 1 + k)) != NULL) {
+        q[0] = (uint8_t)(RLP_STRING + k);
+        store_be(q + 1, v, k);
+        return;
+    }
+    store_be(be, v, k);
     rlp_put_bytes(e, be, k);
 }
 
@@ -134,16 +182,34 @@ u256_len(const struct u256 *v)
     return 8 * (size_t)i + be_len(v->w[i]);
 }
 
+/* Out: p[0..n) = the low n bytes of v, big-endian (n <= 32) */
+static void
+store_u256(uint8_t *p, const struct u256 *v, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        p[n - 1 - i] = (uint8_t)(v->w[i / 8] >> (8 * (i % 8)));
+}
+
 void
 rlp_put_u256(struct rlp_enc *e, const struct u256 *v)
 {
-    uint8_t be[32];
-    size_t n, i;
+    uint8_t be[32], *q;
+    size_t n;
 
     assert(v != NULL);
     n = u256_len(v);
-    for (i = 0; i < n; i++)
-        be[n - 1 - i] = (uint8_t)(v->w[i / 8] >> (8 * (i % 8)));
+    if (n <= 8) {
+        rlp_put_u64(e, v->w[0]);
+        return;
+    }
+    if ((q = enc_room(e, 1 + n)) != NULL) {
+        q[0] = (uint8_t)(RLP_STRING + n);
+        store_u256(q + 1, v, n);
+        return;
+    }
+    store_u256(be, v, n);
     rlp_put_bytes(e, be, n);
 }
 

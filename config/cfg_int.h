@@ -53,10 +53,9 @@ enum cfg_type {
 #define CF_REQUIRED 0x01u      /* must be present                         */
 #define CF_SECRET 0x02u        /* struct cfg_secret; reference required   */
 #define CF_SECRET_OK 0x04u     /* struct cfg_secret; reference or inline  */
-#define CF_LOOPBACK_OK 0x08u   /* CF_SECRET URL: inline allowed on loopback */
-#define CF_MIN_EXCL 0x10u      /* CT_DOUBLE: bound excluded               */
-#define CF_MAX_EXCL 0x20u
-#define CF_OMIT_EMPTY 0x40u    /* print only when set                     */
+#define CF_MIN_EXCL 0x08u      /* CT_DOUBLE: bound excluded               */
+#define CF_MAX_EXCL 0x10u
+#define CF_OMIT_EMPTY 0x20u    /* print only when set                     */
 
 struct cfg_enum {
     const char *name;

@@ -247,22 +247,26 @@ signer_check(struct cfg_ctx *ctx, const struct ynode *map,
 {
     static const char *const kinds[] = {"keystore", "key_file", "key_env"};
     struct cfg_signer *s = obj;
+    const struct ynode *first_key = NULL;
     int first = -1;
 
     for (int i = 0; i < 3; i++) {
+        const struct ynode *k = NULL;
+
         if (!has(map, kinds[i]))
             continue;
-        if (first >= 0) {
-            const struct ynode *k = NULL;
-
-            ynode_map_get(map, kinds[i], &k);
-            cfg_ctx_error(ctx, k,
-                          "%s: '%s' and '%s' cannot both be set (give one "
-                          "key source)",
-                          path, kinds[first], kinds[i]);
-            return;
+        ynode_map_get(map, kinds[i], &k);
+        if (first < 0) {
+            first = i;
+            first_key = k;
+            continue;
         }
-        first = i;
+        /* Blame the one written last. */
+        cfg_ctx_error(ctx, k->line > first_key->line ? k : first_key,
+                      "%s: '%s' and '%s' cannot both be set (give one key "
+                      "source)",
+                      path, kinds[first], kinds[i]);
+        return;
     }
     if (first < 0) {
         cfg_ctx_error(ctx, owner,
@@ -439,6 +443,31 @@ static const struct cfg_schema tx_schema =
 
 /* --- alerts ------------------------------------------------------------------ */
 
+/* Slack and generic webhook URLs carry their token in the URL, so they
+ * must be references - except on a loopback host (a local relay). The
+ * PagerDuty URL is a public endpoint; its secret is the routing key. */
+static void
+check_hook_url(struct cfg_ctx *ctx, const struct ynode *map,
+               const struct ynode *owner, const struct cfg_channel *ch,
+               const char *path)
+{
+    const char *type = ch->type == CFG_CHANNEL_SLACK ? "slack" : "webhook";
+
+    if (!secret_is_set(&ch->url)) {
+        cfg_ctx_error(ctx, owner,
+                      "%s: missing required key 'url' (required for %s)", path,
+                      type);
+        return;
+    }
+    if (ch->url.ref[0] == '\0' &&
+        !cfg_url_is_loopback(ch->url.value, strlen(ch->url.value)))
+        cfg_ctx_error(ctx, at(map, "url", owner),
+                      "%s.url: secrets must be referenced: use ${env:NAME} or "
+                      "${file:PATH} (%s URLs carry a token; inline URLs are "
+                      "allowed for loopback hosts only)",
+                      path, type);
+}
+
 /* Which keys each channel type needs. */
 static void
 channel_check(struct cfg_ctx *ctx, const struct ynode *map,
@@ -446,33 +475,31 @@ channel_check(struct cfg_ctx *ctx, const struct ynode *map,
 {
     struct cfg_channel *ch = obj;
 
-    if (ch->type == CFG_CHANNEL_PAGERDUTY) {
-        if (!secret_is_set(&ch->routing_key))
-            cfg_ctx_error(ctx, owner,
-                          "%s: missing required key 'routing_key' (required "
-                          "for pagerduty)",
+    if (ch->type != CFG_CHANNEL_PAGERDUTY) {
+        check_hook_url(ctx, map, owner, ch, path);
+        if (secret_is_set(&ch->routing_key))
+            cfg_ctx_error(ctx, at(map, "routing_key", owner),
+                          "%s.routing_key: applies to pagerduty channels "
+                          "only",
                           path);
-        if (!secret_is_set(&ch->url))
-            snprintf(ch->url.value, sizeof(ch->url.value), "%s",
-                     PAGERDUTY_EVENTS_URL);
         return;
     }
-    if (!secret_is_set(&ch->url))
+    if (!secret_is_set(&ch->routing_key))
         cfg_ctx_error(ctx, owner,
-                      "%s: missing required key 'url' (required for %s)", path,
-                      ch->type == CFG_CHANNEL_SLACK ? "slack" : "webhook");
-    if (secret_is_set(&ch->routing_key))
-        cfg_ctx_error(ctx, at(map, "routing_key", owner),
-                      "%s.routing_key: applies to pagerduty channels only",
+                      "%s: missing required key 'routing_key' (required for "
+                      "pagerduty)",
                       path);
+    if (!secret_is_set(&ch->url))
+        snprintf(ch->url.value, sizeof(ch->url.value), "%s",
+                 PAGERDUTY_EVENTS_URL);
 }
 
 #define S struct cfg_channel
 static const struct cfg_key channel_keys[] = {
     KEY(S, name, "name", CT_NAME, REQ, NULL, NULL, NULL),
     KEY_ENUM(S, type, "type", REQ, NULL, channel_types),
-    KEY(S, url, "url", CT_HTTP_URL, CF_SECRET | CF_LOOPBACK_OK | CF_OMIT_EMPTY,
-        NULL, NULL, NULL),
+    KEY(S, url, "url", CT_HTTP_URL, CF_SECRET_OK | CF_OMIT_EMPTY, NULL, NULL,
+        NULL),
     KEY(S, routing_key, "routing_key", CT_TEXT, CF_SECRET | CF_OMIT_EMPTY,
         NULL, NULL, NULL),
     KEY_ENUM(S, min_severity, "min_severity", 0, "warning", severities),

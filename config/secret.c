@@ -28,11 +28,13 @@ cfg_read_file(char **buf, size_t *len, const char *path, size_t cap)
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
         return KP_EIO;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        int rc = S_ISREG(st.st_mode) ? KP_EIO : KP_EINVAL;
-
+    if (fstat(fd, &st) != 0) {
         close(fd);
-        return rc;
+        return KP_EIO;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return KP_EINVAL;
     }
     if ((uint64_t)st.st_size > cap) {
         close(fd);

@@ -164,16 +164,11 @@ set_secret(struct cfg_ctx *ctx, const struct cfg_key *k,
         kp_wipe(&tmp, sizeof(tmp));
         return;
     }
-    if ((k->flags & CF_SECRET) &&
-        !((k->flags & CF_LOOPBACK_OK) && cfg_url_is_loopback(v->str, v->len))) {
+    if (k->flags & CF_SECRET) {
         cfg_ctx_error(ctx, v,
                       "%s: secrets must be referenced: use ${env:NAME} or "
-                      "${file:PATH}%s",
-                      path,
-                      (k->flags & CF_LOOPBACK_OK)
-                          ? " (inline URLs are allowed for loopback hosts "
-                            "only)"
-                          : "");
+                      "${file:PATH}",
+                      path);
         return;
     }
     memset(sec, 0, sizeof(*sec));
@@ -288,7 +283,7 @@ set_key(struct cfg_ctx *ctx, const struct cfg_key *k, void *obj,
         return;
     }
     if (k->flags & CF_REQUIRED)
-        cfg_ctx_error(ctx, v, "%s: missing value", kpath);
+        cfg_ctx_error(ctx, key, "%s: missing value", kpath);
     else if (k->def != NULL)
         cfg_parse_builtin(k, field, k->def);
 }

@@ -381,7 +381,8 @@ level_name(enum log_level level, bool json)
 }
 
 struct field {
-    char key[64];
+    bool prefixed;     /* print key with its leading '_' */
+    char key[64];      /* '_' + sanitized key */
     const char *value; /* NULL: null */
     bool raw;          /* value may be emitted bare in JSON */
 };
@@ -389,13 +390,32 @@ struct field {
 static void
 field_get(struct field *f, const char *key, const char *value)
 {
+    static const char *const reserved[] = {"ts", "level", "module", "msg",
+                                           "truncated"};
+
+    f->prefixed = false;
     f->raw = key != NULL && key[0] == LOG_RAW_KEY_[0];
-    key_sanitize(f->key, sizeof(f->key), f->raw ? key + 1 : key);
+    key_sanitize(f->key + 1, sizeof(f->key) - 1, f->raw ? key + 1 : key);
+    /* A field may not pose as one of the line's own keys (JSON would get
+     * a duplicate): it is prefixed with '_'. */
+    f->key[0] = '_';
+    for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+        if (strcmp(f->key + 1, reserved[i]) == 0) {
+            f->prefixed = true;
+            break;
+        }
+    }
     f->value = value;
-    if (value != NULL && key_is_secret(f->key)) {
+    if (value != NULL && key_is_secret(f->key + 1)) {
         f->value = "[redacted]";
         f->raw = false;
     }
+}
+
+static const char *
+field_key(const struct field *f)
+{
+    return f->prefixed ? f->key : f->key + 1;
 }
 
 static void
@@ -403,7 +423,7 @@ text_field(struct line *l, const struct field *f)
 {
     size_t mark = l->len;
 
-    if (!puts_(l, " ") || !puts_(l, f->key) || !puts_(l, "=")) {
+    if (!puts_(l, " ") || !puts_(l, field_key(f)) || !puts_(l, "=")) {
         l->len = mark;
         return;
     }
@@ -415,7 +435,7 @@ json_field(struct line *l, const struct field *f)
 {
     size_t mark = l->len;
 
-    if (!puts_(l, ",\"") || !puts_(l, f->key) || !puts_(l, "\":")) {
+    if (!puts_(l, ",\"") || !puts_(l, field_key(f)) || !puts_(l, "\":")) {
         l->len = mark;
         return;
     }

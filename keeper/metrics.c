@@ -15,6 +15,7 @@ struct family {
     char *label_names[METRICS_MAX_LABELS];
     size_t nlabels;
     double *buckets;
+    char (*le)[32]; /* the bounds as rendered, computed once */
     size_t nbuckets;
     struct metric **series;
     size_t nseries, series_cap;
@@ -107,6 +108,7 @@ family_free(struct family *f)
         free(f->label_names[i]);
     free(f->series);
     free(f->buckets);
+    free(f->le);
     free(f->help);
     free(f->name);
     free(f);
@@ -222,6 +224,24 @@ family_matches(const struct family *f, const struct metric_desc *d)
     return true;
 }
 
+/* Go's strconv.ParseFloat reads all of these; shortest that round-trips. */
+static void
+fmt_double(char *out, size_t outsz, double v)
+{
+    if (isnan(v))
+        snprintf(out, outsz, "NaN");
+    else if (isinf(v))
+        snprintf(out, outsz, v > 0 ? "+Inf" : "-Inf");
+    else if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v &&
+             !(v == 0 && signbit(v)))
+        snprintf(out, outsz, "%lld", (long long)v); /* exact, no strtod */
+    else {
+        snprintf(out, outsz, "%.15g", v);
+        if (strtod(out, NULL) != v)
+            snprintf(out, outsz, "%.17g", v);
+    }
+}
+
 static struct family *
 family_new(const struct metric_desc *d)
 {
@@ -237,6 +257,9 @@ family_new(const struct metric_desc *d)
     if (d->nbuckets > 0) {
         f->buckets = kp_xmalloc(d->nbuckets * sizeof(double));
         memcpy(f->buckets, d->buckets, d->nbuckets * sizeof(double));
+        f->le = kp_xmalloc(d->nbuckets * sizeof(*f->le));
+        for (size_t i = 0; i < d->nbuckets; i++)
+            fmt_double(f->le[i], sizeof(f->le[i]), d->buckets[i]);
     }
     return f;
 }
@@ -435,34 +458,27 @@ rb_str(struct rbuf *b, const char *s)
     rb_put(b, s, strlen(s));
 }
 
-/* Text format escaping: HELP escapes \ and newline; label values also ". */
+/* Text format escaping: HELP escapes \ and newline; label values also ".
+ * Runs of plain bytes are copied at once. */
 static void
 rb_escaped(struct rbuf *b, const char *s, bool quote)
 {
-    for (; *s != '\0'; s++) {
+    const char *special = quote ? "\\\n\"" : "\\\n";
+
+    while (*s != '\0') {
+        size_t run = strcspn(s, special);
+
+        rb_put(b, s, run);
+        s += run;
         if (*s == '\\')
             rb_str(b, "\\\\");
         else if (*s == '\n')
             rb_str(b, "\\n");
-        else if (quote && *s == '"')
+        else if (*s == '"')
             rb_str(b, "\\\"");
         else
-            rb_put(b, s, 1);
-    }
-}
-
-/* Go's strconv.ParseFloat reads all of these; shortest that round-trips. */
-static void
-fmt_double(char *out, size_t outsz, double v)
-{
-    if (isnan(v))
-        snprintf(out, outsz, "NaN");
-    else if (isinf(v))
-        snprintf(out, outsz, v > 0 ? "+Inf" : "-Inf");
-    else {
-        snprintf(out, outsz, "%.15g", v);
-        if (strtod(out, NULL) != v)
-            snprintf(out, outsz, "%.17g", v);
+            break;
+        s++;
     }
 }
 
@@ -479,9 +495,13 @@ static void
 rb_u64(struct rbuf *b, uint64_t v)
 {
     char num[24];
+    size_t i = sizeof(num);
 
-    snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
-    rb_str(b, num);
+    do {
+        num[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    rb_put(b, num + i, sizeof(num) - i);
 }
 
 /* {a="x",b="y"[,le="..."]} or nothing when there are no labels at all. */
@@ -524,15 +544,10 @@ render_histogram(struct rbuf *b, const struct metric *m)
 {
     const struct family *f = m->fam;
     uint64_t cum = 0;
-    char le[40];
 
     for (size_t i = 0; i <= f->nbuckets; i++) {
         cum += m->buckets[i];
-        if (i < f->nbuckets)
-            fmt_double(le, sizeof(le), f->buckets[i]);
-        else
-            snprintf(le, sizeof(le), "+Inf");
-        rb_sample_start(b, m, "_bucket", le);
+        rb_sample_start(b, m, "_bucket", i < f->nbuckets ? f->le[i] : "+Inf");
         rb_u64(b, cum);
         rb_str(b, "\n");
     }

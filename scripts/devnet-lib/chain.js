@@ -1,12 +1,12 @@
 'use strict';
 // Transactions from anvil's unlocked accounts (dev accounts and
 // impersonated traders): one at a time with a clear revert reason, or many
-// at once as JSON-RPC batches with explicit nonces, for speed.
+// at once as JSON-RPC batches, for speed. Both wait for the receipt
+// (eth_sendTransactionSync).
 
 const { encodeArgs, revertReason } = require('./rpc');
 
-// Gas for batched txs: anvil would estimate each against a state that the
-// batch's earlier txs have not reached yet, so give every tx ample gas.
+// Gas for batched txs: ample, so that anvil skips estimating each one.
 const BATCH_GAS = 1000000n;
 
 function describe(err) {
@@ -45,25 +45,31 @@ class Chain {
         return receipt;
     }
 
-    // Send txs = [{from, to, data, gas?}] in one batch with explicit nonces
-    // (per sender, in list order), then wait for every receipt. Returns the
-    // receipts in order; a tx rejected before mining yields {error}. Txs of
-    // one call must not depend on each other across senders.
+    // Send txs = [{from, to, data, gas?}] fast, and return their receipts in
+    // order ({error} for a tx refused before mining). Txs go in rounds, one
+    // JSON-RPC batch each, holding at most one tx per sender: anvil can
+    // strand a tx whose nonce arrives while its predecessor is being mined.
+    // A sender's txs run in list order; txs of different senders must not
+    // depend on each other.
     async sendMany(txs) {
-        if (txs.length === 0) return [];
-        const senders = [...new Set(txs.map((t) => t.from.toLowerCase()))];
-        const counts = await this.rpc.batchOk(senders.map((s) => ['eth_getTransactionCount', [s, 'pending']]));
-        const nonce = new Map(senders.map((s, i) => [s, BigInt(counts[i])]));
-        const reqs = txs.map((t) => {
+        const queues = new Map();
+        txs.forEach((t, i) => {
             const key = t.from.toLowerCase();
-            const n = nonce.get(key);
-            nonce.set(key, n + 1n);
-            const tx = { from: t.from, to: t.to, data: t.data, nonce: '0x' + n.toString(16) };
-            tx.gas = '0x' + (t.gas || BATCH_GAS).toString(16);
-            return ['eth_sendTransactionSync', [tx]];
+            if (!queues.has(key)) queues.set(key, []);
+            queues.get(key).push(i);
         });
-        const sent = await this.rpc.batch(reqs);
-        return sent.map((s) => (s.error ? { error: describe(s.error) } : s.result));
+        const out = new Array(txs.length);
+        for (let round = 0; ; round++) {
+            const ids = [...queues.values()].filter((q) => round < q.length).map((q) => q[round]);
+            if (ids.length === 0) return out;
+            const reqs = ids.map((i) => {
+                const t = txs[i];
+                const gas = '0x' + (t.gas || BATCH_GAS).toString(16);
+                return ['eth_sendTransactionSync', [{ from: t.from, to: t.to, data: t.data, gas }]];
+            });
+            const sent = await this.rpc.batch(reqs);
+            sent.forEach((r, k) => { out[ids[k]] = r.error ? { error: describe(r.error) } : r.result; });
+        }
     }
 
     // Like sendMany, but every tx must succeed.

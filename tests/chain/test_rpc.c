@@ -114,8 +114,10 @@ run_until(uv_loop_t *loop, const int *counter, int target, uint64_t ms)
     uv_timer_init(loop, &t);
     t.data = &expired;
     uv_timer_start(&t, on_deadline, ms, 0);
+    uint64_t t0 = uv_hrtime();
     while (*counter < target && !expired)
         uv_run(loop, UV_RUN_ONCE);
+    if (getenv("DBG")) fprintf(stderr, "run_until %lu ms expired=%d\n", (unsigned long)((uv_hrtime()-t0)/1000000), expired);
     uv_close((uv_handle_t *)&t, NULL);
     uv_run(loop, UV_RUN_NOWAIT);
     return *counter >= target;

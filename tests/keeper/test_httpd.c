@@ -549,7 +549,7 @@ test_healthz_stalled(void **state)
 {
     /* A heartbeat slower than the stall threshold stands in for a loop
      * that stopped running its timers. */
-    const struct httpd_config cfg = {.heartbeat_ms = 60000, .stall_ms = 30};
+    const struct httpd_config cfg = {.heartbeat_ms = 60000, .stall_ms = 500};
     struct fixture *f = fixture_new(&cfg);
     uint16_t port = httpd_port(f->srv);
     struct response r;
@@ -560,7 +560,7 @@ test_healthz_stalled(void **state)
     assert_int_equal(r.status, 200);
     response_free(&r);
     uv_timer_init(&f->loop, &t);
-    uv_timer_start(&t, on_wait, 80, 0);
+    uv_timer_start(&t, on_wait, 600, 0);
     while (uv_is_active((uv_handle_t *)&t))
         uv_run(&f->loop, UV_RUN_ONCE);
     uv_close((uv_handle_t *)&t, NULL);

@@ -175,6 +175,28 @@ test_json_odd_values(void **state)
 }
 
 static void
+test_json_reserved_keys(void **state)
+{
+    cJSON *doc;
+    char *out;
+
+    (void)state;
+    begin(LOG_LEVEL_INFO, LOG_FORMAT_JSON);
+    log_info("m", "real", "msg", "fake", "level", "x", "ts", "y", "module", "z",
+             "truncated", "w");
+    out = end();
+    /* No duplicate keys: the line's own keys keep their values. */
+    assert_string_equal(strchr(out, ','),
+                        ",\"level\":\"info\",\"module\":\"m\",\"msg\":\"real\","
+                        "\"_msg\":\"fake\",\"_level\":\"x\",\"_ts\":\"y\","
+                        "\"_module\":\"z\",\"_truncated\":\"w\"}\n");
+    doc = parse_one(out);
+    assert_string_equal(str_field(doc, "msg"), "real");
+    cJSON_Delete(doc);
+    free(out);
+}
+
+static void
 test_levels(void **state)
 {
     char *out;
@@ -348,6 +370,7 @@ main(void)
         cmocka_unit_test(test_text_quoting),
         cmocka_unit_test(test_json_roundtrip),
         cmocka_unit_test(test_json_odd_values),
+        cmocka_unit_test(test_json_reserved_keys),
         cmocka_unit_test(test_levels),
         cmocka_unit_test(test_keys_and_secrets),
         cmocka_unit_test(test_null_and_empty),

@@ -373,6 +373,7 @@ test_failed_inject_refunds_budget(void **state)
     struct fx f;
     const struct policy_intent *it;
     struct u256 want = u(USD(300));
+    char key[POLICY_KEY_MAX];
 
     (void)state;
     fx_init(&f);
@@ -386,15 +387,32 @@ test_failed_inject_refunds_budget(void **state)
     it = expect_intent(&f, POLICY_ACTION_INJECT, USD(300));
     assert_u256_eq(&f.d.in.budget_left, &want);
     assert_string_equal(it->key, "test:inject:100:2");
+    snprintf(key, sizeof(key), "%s", it->key);
     /* A failure reported after the epoch rolled over refunds nothing to
-     * the new epoch. */
+     * the new epoch (its spending stands as it is). */
     advance(&f, (f.now / f.p.epoch_s + 1) * f.p.epoch_s - f.now);
+    assert_int_equal(decide(&f), 0); /* rolls the epoch; still in flight */
+    assert_int_equal(f.d.n_intents, 0);
+    assert_true(u256_is_zero(&f.m.epoch_spent));
+    f.m.epoch_spent = u(USD(50)); /* as if spent in the new epoch */
+    assert_int_equal(policy_note_outcome(&f.m, key, POLICY_OUTCOME_FAILED,
+                                         f.now),
+                     0);
+    want = u(USD(50));
+    assert_u256_eq(&f.m.epoch_spent, &want);
+    /* In the same epoch the refund is exact. */
+    f.m.epoch_spent = u(USD(0));
+    f.p.epoch_budget = umax();
+    advance(&f, f.p.inject_cooldown_s);
+    it = expect_intent(&f, POLICY_ACTION_INJECT, USD(500));
+    want = u(USD(500));
+    assert_u256_eq(&f.m.epoch_spent, &want);
+    f.m.epoch_spent = u(USD(700));
     assert_int_equal(policy_note_outcome(&f.m, it->key, POLICY_OUTCOME_FAILED,
                                          f.now),
                      0);
-    f.now += f.p.inject_cooldown_s;
-    assert_int_equal(decide(&f), 0);
-    assert_u256_eq(&f.d.in.budget_left, &want);
+    want = u(USD(200));
+    assert_u256_eq(&f.m.epoch_spent, &want);
 }
 
 static void
@@ -553,11 +571,12 @@ test_clawback_when_pool_cannot_cover(void **state)
     /* The pool can still cover part: inject, never clawback. */
     it = expect_intent(&f, POLICY_ACTION_INJECT, USD(30));
     assert_int_equal(f.d.tier, POLICY_TIER_T3);
+    snprintf(key, sizeof(key), "%s", it->key);
     /* While the injection is in flight and the pool reads empty: wait. */
     f.s.pool_available = u(0);
     expect_none(&f);
     assert_non_null(strstr(f.d.reason, "in flight"));
-    assert_int_equal(policy_note_outcome(&f.m, it->key,
+    assert_int_equal(policy_note_outcome(&f.m, key,
                                          POLICY_OUTCOME_CONFIRMED, f.now),
                      0);
     /* Pool empty, injection done: clawback the debt (no inject cooldown
