@@ -7,7 +7,7 @@
 #include "oracle/price.h"
 #include "strategies/policy.h"
 
-#define USD(x) ((uint64_t)(x) * 1000000ull)
+#define USD(x) ((uint64_t)(x)*1000000ull)
 
 static void
 setup(struct policy_params *p, struct protocol_state *s,

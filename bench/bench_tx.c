@@ -14,8 +14,8 @@ example_tx(struct tx *tx, uint8_t data[68])
     tx->type = TX_1559;
     tx->chain_id = 1;
     tx->nonce = 1234;
-    tx->max_priority_fee.w[0] = 1500000000;     /* 1.5 gwei */
-    tx->max_fee.w[0] = 42000000000;             /* 42 gwei */
+    tx->max_priority_fee.w[0] = 1500000000; /* 1.5 gwei */
+    tx->max_fee.w[0] = 42000000000;         /* 42 gwei */
     tx->gas_limit = 120000;
     tx->has_to = true;
     memset(tx->to.b, 0xa5, 20);
@@ -51,16 +51,15 @@ main(void)
     BENCH_RUN("rlp_encode_1559", 500000,
               tx_encode_signed(raw, sizeof(raw), &n, &tx, &sig);
               bench_sink(raw));
-    BENCH_RUN("tx1559_signing_hash", 200000,
-              tx_signing_hash(digest, &tx); bench_sink(digest));
+    BENCH_RUN("tx1559_signing_hash", 200000, tx_signing_hash(digest, &tx);
+              bench_sink(digest));
     BENCH_RUN("tx1559_encode_hash_sign_serialize", 2000,
               tx_sign(&sig, &tx, key);
               tx_encode_signed(raw, sizeof(raw), &n, &tx, &sig);
               tx_hash(hash, raw, n); bench_sink(hash));
-    BENCH_RUN("secp256k1_sign", 2000,
-              ecdsa_sign(&sig, digest, key); bench_sink(&sig));
-    BENCH_RUN("tx_decode_recover", 2000,
-              tx_decode(&dec, &dsig, acl, 4, raw, n);
+    BENCH_RUN("secp256k1_sign", 2000, ecdsa_sign(&sig, digest, key);
+              bench_sink(&sig));
+    BENCH_RUN("tx_decode_recover", 2000, tx_decode(&dec, &dsig, acl, 4, raw, n);
               tx_recover_sender(&from, &dec, &dsig); bench_sink(&from));
     return 0;
 }

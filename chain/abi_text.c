@@ -312,8 +312,8 @@ parse_fixed_hex(struct tp *p, uint8_t *out, size_t want)
     if (n != 2 * want)
         return abi_fail(p->err, KP_ERANGE, start,
                         "expected %zu bytes, got %zu", want, n / 2);
-    rc = hex_decode_exact(out, want, d, n);
-    assert(rc == 0);
+    if (hex_decode_exact(out, want, d, n) != 0) /* digits checked above */
+        return abi_fail(p->err, KP_EINVAL, start, "invalid hex");
     return 0;
 }
 
@@ -329,8 +329,8 @@ parse_bytes(struct tp *p, struct abi_value *v)
         return rc;
     if ((buf = abi_arena_bytes(p->a, n / 2)) == NULL)
         return abi_fail(p->err, KP_ELIMIT, p->pos, "arena full");
-    rc = hex_decode(buf, n / 2, &got, d, n);
-    assert(rc == 0 && got == n / 2);
+    if (hex_decode(buf, n / 2, &got, d, n) != 0) /* digits checked above */
+        return abi_fail(p->err, KP_EINVAL, p->pos, "invalid hex");
     abi_value_bytes(v, buf, got);
     return 0;
 }

@@ -215,7 +215,7 @@ parse_array_suffix(struct sp *p, uint16_t *idx)
 {
     size_t start = p->pos;
     long k = 0;
-    uint16_t arr;
+    uint16_t arr = ABI_NONE;
     struct abi_type *t, *elem;
     int rc;
 
@@ -521,8 +521,8 @@ abi_sig_parse(struct abi_sig *sig, const char *text, size_t len,
         (rc = parse_params(&p, 1, true, &sig->inputs, &depth)) != 0 ||
         (rc = parse_trailer(&p)) != 0 || (rc = check_kind(&p)) != 0)
         return rc;
-    rc = abi_sig_canonical(canon, sizeof(canon), sig);
-    assert(rc == 0);
+    if ((rc = abi_sig_canonical(canon, sizeof(canon), sig)) != 0)
+        return abi_fail(err, KP_ELIMIT, 0, "canonical form too long");
     keccak256(sig->hash, (const uint8_t *)canon, strlen(canon));
     return 0;
 }

@@ -54,8 +54,7 @@ ecdsa_ctx(void)
 }
 
 int
-ecdsa_sign(struct eth_sig *sig, const uint8_t digest[32],
-           const uint8_t key[32])
+ecdsa_sign(struct eth_sig *sig, const uint8_t digest[32], const uint8_t key[32])
 {
     secp256k1_ecdsa_recoverable_signature rs;
     uint8_t compact[64];

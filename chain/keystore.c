@@ -37,8 +37,7 @@ struct ks_parser {
     const struct keystore_limits *lim;
 };
 
-static int
-ks_fail(char *err, size_t errcap, int rc, const char *fmt, ...)
+static int ks_fail(char *err, size_t errcap, int rc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static int
@@ -145,8 +144,8 @@ ks_string(struct ks_parser *ps, const char **out, const cJSON *obj,
 /* An integer-valued JSON number in [min, max]. Above `max` is a cap
  * (KP_ELIMIT); below `min`, fractional or not a number is KP_EINVAL. */
 static int
-ks_uint(struct ks_parser *ps, uint64_t *out, const cJSON *obj,
-        const char *path, const char *name, uint64_t min, uint64_t max)
+ks_uint(struct ks_parser *ps, uint64_t *out, const cJSON *obj, const char *path,
+        const char *name, uint64_t min, uint64_t max)
 {
     const cJSON *v;
     double d;
@@ -187,8 +186,8 @@ ks_hex(struct ks_parser *ps, uint8_t *out, size_t *outlen, const cJSON *obj,
     len = strlen(s);
     if (hex_decode(out, max, &n, s, len) != 0 || n < min) {
         if (min == max)
-            return PFAIL(ps, KP_EINVAL, "%s%s must be %zu bytes of hex",
-                         path, name, min);
+            return PFAIL(ps, KP_EINVAL, "%s%s must be %zu bytes of hex", path,
+                         name, min);
         return PFAIL(ps, KP_EINVAL, "%s%s must be %zu to %zu bytes of hex",
                      path, name, min, max);
     }
@@ -288,8 +287,7 @@ ks_parse_kdf(struct ks_parser *ps, struct keystore *ks, const cJSON *crypto)
 }
 
 static int
-ks_parse_cipher(struct ks_parser *ps, struct keystore *ks,
-                const cJSON *crypto)
+ks_parse_cipher(struct ks_parser *ps, struct keystore *ks, const cJSON *crypto)
 {
     const char *cipher;
     const cJSON *cp;
@@ -340,9 +338,9 @@ ks_parse_root(struct ks_parser *ps, struct keystore *ks, const cJSON *root)
     if (!cJSON_IsObject(root))
         return PFAIL(ps, KP_EINVAL, "keystore is not a JSON object");
     if ((rc = ks_uint(ps, &version, root, "", "version", 0, UINT32_MAX)))
-        return rc == KP_ELIMIT ? PFAIL(ps, KP_EUNSUPPORTED,
-                                       "unsupported keystore version")
-                               : rc;
+        return rc == KP_ELIMIT
+                   ? PFAIL(ps, KP_EUNSUPPORTED, "unsupported keystore version")
+                   : rc;
     if (version != 3)
         return PFAIL(ps, KP_EUNSUPPORTED,
                      "unsupported keystore version %llu (want 3)",
@@ -359,9 +357,8 @@ ks_parse_root(struct ks_parser *ps, struct keystore *ks, const cJSON *root)
 }
 
 int
-keystore_parse(struct keystore *ks, char *err, size_t errcap,
-               const char *json, size_t len,
-               const struct keystore_limits *lim)
+keystore_parse(struct keystore *ks, char *err, size_t errcap, const char *json,
+               size_t len, const struct keystore_limits *lim)
 {
     struct ks_parser ps = {err, errcap, lim ? lim : &keystore_default_limits};
     cJSON *root;
@@ -385,8 +382,7 @@ keystore_parse(struct keystore *ks, char *err, size_t errcap,
 /* ---- decryption ------------------------------------------------------ */
 
 static int
-ks_kdf(uint8_t dk[32], const struct keystore *ks, const char *pw,
-       size_t pwlen)
+ks_kdf(uint8_t dk[32], const struct keystore *ks, const char *pw, size_t pwlen)
 {
     if (ks->kdf == KEYSTORE_KDF_PBKDF2)
         return PKCS5_PBKDF2_HMAC(pw, (int)pwlen, ks->salt, (int)ks->saltlen,
@@ -512,6 +508,7 @@ ks_read_fd(char *buf, size_t cap, size_t *len, bool *more, int fd)
         do
             n = read(fd, &extra, 1);
         while (n < 0 && errno == EINTR);
+        kp_wipe(&extra, 1); /* may be a password byte */
         if (n < 0)
             return KP_EIO;
         *more = n > 0;
@@ -533,8 +530,7 @@ ks_open(char *err, size_t errcap, const char *what, const char *path)
         return -1;
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        ks_fail(err, errcap, KP_EIO, "%s %s is not a regular file", what,
-                path);
+        ks_fail(err, errcap, KP_EIO, "%s %s is not a regular file", what, path);
         close(fd);
         return -1;
     }
@@ -563,8 +559,7 @@ keystore_load(uint8_t key[32], char *err, size_t errcap, const char *path,
     else if (more)
         rc = ks_fail(msg, sizeof(msg), KP_ELIMIT, "larger than %d bytes",
                      KEYSTORE_FILE_MAX);
-    else if ((rc = keystore_parse(&ks, msg, sizeof(msg), buf, len, NULL)) ==
-             0)
+    else if ((rc = keystore_parse(&ks, msg, sizeof(msg), buf, len, NULL)) == 0)
         rc = keystore_decrypt(key, msg, sizeof(msg), &ks, pw, pwlen);
     free(buf);
     if (rc != 0)
@@ -621,8 +616,7 @@ keystore_password_env(char *pw, size_t pwcap, size_t *pwlen, char *err,
     assert(pw && pwlen && name && (err || !errcap));
     *pwlen = 0;
     if (!*name)
-        return ks_fail(err, errcap, KP_EINVAL,
-                       "empty password variable name");
+        return ks_fail(err, errcap, KP_EINVAL, "empty password variable name");
     if (!(v = getenv(name)))
         return ks_fail(err, errcap, KP_ENOTFOUND,
                        "password variable %s is not set", name);

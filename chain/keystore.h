@@ -55,16 +55,16 @@ extern const struct keystore_limits keystore_default_limits;
  * encrypted. Value type, fixed size. */
 struct keystore {
     enum keystore_kdf kdf;
-    uint64_t n;         /* scrypt */
-    uint32_t r, p;      /* scrypt */
-    uint32_t c;         /* pbkdf2 */
+    uint64_t n;    /* scrypt */
+    uint32_t r, p; /* scrypt */
+    uint32_t c;    /* pbkdf2 */
     uint8_t salt[KEYSTORE_SALT_MAX];
-    size_t saltlen;     /* 1..KEYSTORE_SALT_MAX */
+    size_t saltlen; /* 1..KEYSTORE_SALT_MAX */
     uint8_t iv[16];
     uint8_t ciphertext[32];
-    size_t ctlen;       /* 1..32: old geth dropped a key's leading zeros */
+    size_t ctlen; /* 1..32: old geth dropped a key's leading zeros */
     uint8_t mac[32];
-    bool has_address;   /* the optional "address" field */
+    bool has_address; /* the optional "address" field */
     uint8_t address[20];
 };
 
@@ -89,16 +89,15 @@ int keystore_parse(struct keystore *ks, char *err, size_t errcap,
  *          secp256k1 key).
  * Out: key, err   In: ks (from keystore_parse), pw, pwlen */
 int keystore_decrypt(uint8_t key[32], char *err, size_t errcap,
-                     const struct keystore *ks, const char *pw,
-                     size_t pwlen);
+                     const struct keystore *ks, const char *pw, size_t pwlen);
 
 /* Read the keystore file `path` (capped at KEYSTORE_FILE_MAX), parse it
  * with the default limits and decrypt it with `pw`.
  * Returns: 0, KP_EIO (cannot read, not a regular file), or a code of
  *          keystore_parse / keystore_decrypt. err names the file.
  * Out: key, err   In: path, pw, pwlen */
-int keystore_load(uint8_t key[32], char *err, size_t errcap,
-                  const char *path, const char *pw, size_t pwlen);
+int keystore_load(uint8_t key[32], char *err, size_t errcap, const char *path,
+                  const char *pw, size_t pwlen);
 
 /* Read a password from the file `path`; one trailing newline ("\n" or
  * "\r\n") is removed, anything else is kept byte for byte. A file longer

@@ -26,8 +26,8 @@ bool keystore_scrypt_openssl_ok(uint64_t n, uint32_t r);
  * Returns: 0, KP_ECRYPTO.
  * Out: dk   In: dklen, pw, pwlen, salt, saltlen, n (power of 2 >= 2), r, p */
 int keystore_scrypt(uint8_t *dk, size_t dklen, const char *pw, size_t pwlen,
-                    const uint8_t *salt, size_t saltlen, uint64_t n,
-                    uint32_t r, uint32_t p);
+                    const uint8_t *salt, size_t saltlen, uint64_t n, uint32_t r,
+                    uint32_t p);
 
 /* The same through the in-house ROMix only (for differential tests).
  * Returns: 0, KP_ECRYPTO. */

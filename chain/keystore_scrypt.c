@@ -22,12 +22,12 @@ keystore_scrypt_openssl_ok(uint64_t n, uint32_t r)
 }
 
 #define ROTL(v, c) (((v) << (c)) | ((v) >> (32 - (c))))
-#define QR(a, b, c, d)                                                       \
-    do {                                                                     \
-        b ^= ROTL(a + d, 7);                                                 \
-        c ^= ROTL(b + a, 9);                                                 \
-        d ^= ROTL(c + b, 13);                                                \
-        a ^= ROTL(d + c, 18);                                                \
+#define QR(a, b, c, d)                                                         \
+    do {                                                                       \
+        b ^= ROTL(a + d, 7);                                                   \
+        c ^= ROTL(b + a, 9);                                                   \
+        d ^= ROTL(c + b, 13);                                                  \
+        a ^= ROTL(d + c, 18);                                                  \
     } while (0)
 
 /* x = Salsa20/8(x ^ in), the step BlockMix repeats. The state lives in
@@ -40,8 +40,8 @@ salsa20_8_xor(uint32_t x[16], const uint32_t in[16])
              b3 = x[3] ^ in[3], b4 = x[4] ^ in[4], b5 = x[5] ^ in[5],
              b6 = x[6] ^ in[6], b7 = x[7] ^ in[7], b8 = x[8] ^ in[8],
              b9 = x[9] ^ in[9], b10 = x[10] ^ in[10], b11 = x[11] ^ in[11],
-             b12 = x[12] ^ in[12], b13 = x[13] ^ in[13],
-             b14 = x[14] ^ in[14], b15 = x[15] ^ in[15];
+             b12 = x[12] ^ in[12], b13 = x[13] ^ in[13], b14 = x[14] ^ in[14],
+             b15 = x[15] ^ in[15];
     uint32_t y0 = b0, y1 = b1, y2 = b2, y3 = b3, y4 = b4, y5 = b5, y6 = b6,
              y7 = b7, y8 = b8, y9 = b9, y10 = b10, y11 = b11, y12 = b12,
              y13 = b13, y14 = b14, y15 = b15;
@@ -118,8 +118,7 @@ romix(uint8_t *b, uint32_t r, uint64_t n, uint32_t *v, uint32_t *xy)
     for (i = 0; i < n; i++) {
         /* Integerify: the first 64 bits of the last 64-byte block; n is
          * a power of two, so the low word(s) suffice for j mod n. */
-        j = ((uint64_t)x[words - 16] | (uint64_t)x[words - 15] << 32) &
-            (n - 1);
+        j = ((uint64_t)x[words - 16] | (uint64_t)x[words - 15] << 32) & (n - 1);
         for (k = 0; k < words; k++)
             x[k] ^= v[j * words + k];
         blockmix(y, x, r);
@@ -129,9 +128,9 @@ romix(uint8_t *b, uint32_t r, uint64_t n, uint32_t *v, uint32_t *xy)
 }
 
 int
-keystore_scrypt_romix(uint8_t *dk, size_t dklen, const char *pw,
-                      size_t pwlen, const uint8_t *salt, size_t saltlen,
-                      uint64_t n, uint32_t r, uint32_t p)
+keystore_scrypt_romix(uint8_t *dk, size_t dklen, const char *pw, size_t pwlen,
+                      const uint8_t *salt, size_t saltlen, uint64_t n,
+                      uint32_t r, uint32_t p)
 {
     size_t blen = (size_t)128 * r * p, vwords = (size_t)32 * r * n;
     uint8_t *b;
@@ -144,12 +143,12 @@ keystore_scrypt_romix(uint8_t *dk, size_t dklen, const char *pw,
     b = kp_xmalloc(blen);
     v = kp_xmalloc(vwords * 4);
     xy = kp_xmalloc((size_t)64 * r * 4);
-    ok = PKCS5_PBKDF2_HMAC(pw, (int)pwlen, salt, (int)saltlen, 1,
-                           EVP_sha256(), (int)blen, b) == 1;
+    ok = PKCS5_PBKDF2_HMAC(pw, (int)pwlen, salt, (int)saltlen, 1, EVP_sha256(),
+                           (int)blen, b) == 1;
     for (uint32_t i = 0; ok && i < p; i++)
         romix(b + (size_t)128 * r * i, r, n, v, xy);
-    ok = ok && PKCS5_PBKDF2_HMAC(pw, (int)pwlen, b, (int)blen, 1,
-                                 EVP_sha256(), (int)dklen, dk) == 1;
+    ok = ok && PKCS5_PBKDF2_HMAC(pw, (int)pwlen, b, (int)blen, 1, EVP_sha256(),
+                                 (int)dklen, dk) == 1;
     kp_wipe(b, blen);
     kp_wipe(v, vwords * 4);
     kp_wipe(xy, (size_t)64 * r * 4);
@@ -167,8 +166,8 @@ keystore_scrypt(uint8_t *dk, size_t dklen, const char *pw, size_t pwlen,
     uint64_t maxmem;
 
     if (!keystore_scrypt_openssl_ok(n, r))
-        return keystore_scrypt_romix(dk, dklen, pw, pwlen, salt, saltlen, n,
-                                     r, p);
+        return keystore_scrypt_romix(dk, dklen, pw, pwlen, salt, saltlen, n, r,
+                                     p);
     /* What OpenSSL allocates: B (128rp) and V (128r(n+2)). Its default
      * limit (32 MiB) is too small for geth's standard n=2^18 r=8. */
     maxmem = UINT64_C(128) * r * (n + p + 2) + (UINT64_C(1) << 20);

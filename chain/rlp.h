@@ -33,7 +33,7 @@
 /* ---- encoding ------------------------------------------------------- */
 
 struct rlp_enc {
-    uint8_t *buf;               /* NULL in hashing mode */
+    uint8_t *buf; /* NULL in hashing mode */
     size_t cap;
     size_t len;                 /* bytes produced so far (also when full) */
     int err;                    /* sticky: 0 or KP_ERANGE */

@@ -200,6 +200,18 @@ rpc_item_bytes(const char *method, const char *params)
     return RPC_ENVELOPE + strlen(method) + (params ? strlen(params) : 2);
 }
 
+/* Copy `src` into `dst`, cut to fit (texts are cut, never refused). */
+static void
+rpc_copy_text(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 /* Set the call's error text: "rpc: ENDPOINT: METHOD: detail", with URL
  * secrets scrubbed before the text is cut to size. */
 static void
@@ -220,7 +232,7 @@ rpc_set_text(struct rpc_call *k, const char *fmt, ...)
     snprintf(full, sizeof(full), "rpc: %s: %s: %s", name, label, detail);
     if (k->ep < k->c->neps)
         rpc_scrub(&k->c->eps[k->ep], full, sizeof(full));
-    snprintf(k->text, sizeof(k->text), "%s", full);
+    rpc_copy_text(k->text, sizeof(k->text), full);
 }
 
 /* A printable excerpt of a reply body for error texts. */
@@ -259,7 +271,7 @@ rpc_note_error(struct rpc_client *c, const struct rpc_call *k,
                const char *text)
 {
     if (!k->internal)
-        snprintf(c->last_error, sizeof(c->last_error), "%s", text);
+        rpc_copy_text(c->last_error, sizeof(c->last_error), text);
 }
 
 /* Report the call's error to every item, then free it. */

@@ -68,11 +68,11 @@ secmem_new(size_t len, bool *lock_warn)
     datalen = (len + ps - 1) / ps * ps;
     m = kp_xcalloc(1, sizeof(*m));
     m->maplen = datalen + 2 * ps;
-    m->map = mmap(NULL, m->maplen, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
-                  -1, 0);
+    m->map =
+        mmap(NULL, m->maplen, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m->map == MAP_FAILED) {
-        fprintf(stderr, "keeper: fatal: cannot map %zu bytes: %s\n",
-                m->maplen, strerror(errno));
+        fprintf(stderr, "keeper: fatal: cannot map %zu bytes: %s\n", m->maplen,
+                strerror(errno));
         abort();
     }
     m->data = m->map + ps;

@@ -145,8 +145,10 @@ signer_load_env(struct signer **out, unsigned *warnings, char *err,
     if ((rc = keyfile_parse(secmem_data(s->key), v, strlen(v))) != 0) {
         signer_free(s);
         if (errcap)
-            snprintf(err, errcap, "%s does not hold a valid 32-byte hex "
-                     "private key", name);
+            snprintf(err, errcap,
+                     "%s does not hold a valid 32-byte hex "
+                     "private key",
+                     name);
         return rc;
     }
     *warnings |= SIGNER_WARN_ENV_KEY;
@@ -154,8 +156,8 @@ signer_load_env(struct signer **out, unsigned *warnings, char *err,
 }
 
 int
-signer_open(struct signer **out, unsigned *warnings, char *err,
-            size_t errcap, const struct signer_opts *o)
+signer_open(struct signer **out, unsigned *warnings, char *err, size_t errcap,
+            const struct signer_opts *o)
 {
     unsigned dummy = 0;
 

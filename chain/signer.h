@@ -40,7 +40,7 @@ enum signer_pw_source {
 };
 
 /* Warnings signer_open reports for the caller to log (bit flags). */
-#define SIGNER_WARN_ENV_KEY 0x1u /* key taken from the environment        */
+#define SIGNER_WARN_ENV_KEY 0x1u  /* key taken from the environment        */
 #define SIGNER_WARN_NO_MLOCK 0x2u /* mlock failed (first time in process) */
 
 struct signer_opts {
@@ -62,12 +62,12 @@ int signer_open(struct signer **out, unsigned *warnings, char *err,
                 size_t errcap, const struct signer_opts *o);
 
 /* Shorthands for signer_open with one source. Same returns. */
-int signer_new_from_keystore(struct signer **out, unsigned *warnings,
-                             char *err, size_t errcap, const char *path,
+int signer_new_from_keystore(struct signer **out, unsigned *warnings, char *err,
+                             size_t errcap, const char *path,
                              enum signer_pw_source pw_source,
                              const char *pw_ref);
-int signer_new_from_key_file(struct signer **out, unsigned *warnings,
-                             char *err, size_t errcap, const char *path);
+int signer_new_from_key_file(struct signer **out, unsigned *warnings, char *err,
+                             size_t errcap, const char *path);
 /* `name` NULL means KEYFILE_ENV (KEEPER_PRIVATE_KEY). Always sets
  * SIGNER_WARN_ENV_KEY on success. */
 int signer_new_from_env(struct signer **out, unsigned *warnings, char *err,

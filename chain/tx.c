@@ -239,8 +239,8 @@ tx_encode_unsigned(uint8_t *out, size_t cap, size_t *outlen,
 }
 
 int
-tx_encode_signed(uint8_t *out, size_t cap, size_t *outlen,
-                 const struct tx *tx, const struct eth_sig *sig)
+tx_encode_signed(uint8_t *out, size_t cap, size_t *outlen, const struct tx *tx,
+                 const struct eth_sig *sig)
 {
     struct rlp_enc e;
     int rc;
@@ -395,8 +395,7 @@ get_access(struct tx *tx, struct tx_access *acl, size_t cap,
 }
 
 static int
-get_sig(struct eth_sig *sig, const struct rlp_item *r,
-        const struct rlp_item *s)
+get_sig(struct eth_sig *sig, const struct rlp_item *r, const struct rlp_item *s)
 {
     int rc;
 

@@ -110,9 +110,9 @@ void tx_hash(uint8_t hash[32], const uint8_t *raw, size_t len);
  * other than 27, 28 or >= 37 (chain id 0 has no EIP-155 form here: it
  * means pre-EIP-155), a y parity above 1 (KP_EINVAL and the RLP
  * errors); non-canonical integers (KP_ENONCANON); integers too large
- * (KP_ERANGE, also a legacy chain id beyond 64 bits); r or s out of range or s > n/2 (KP_ECRYPTO); more than
- * `acl_cap` entries (KP_ELIMIT).
- * Out: tx, sig, acl   In: acl_cap, raw, len */
+ * (KP_ERANGE, also a legacy chain id beyond 64 bits); r or s out of range or s
+ * > n/2 (KP_ECRYPTO); more than `acl_cap` entries (KP_ELIMIT). Out: tx, sig,
+ * acl   In: acl_cap, raw, len */
 int tx_decode(struct tx *tx, struct eth_sig *sig, struct tx_access *acl,
               size_t acl_cap, const uint8_t *raw, size_t len);
 

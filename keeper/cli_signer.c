@@ -13,8 +13,8 @@
 #include "chain/signer.h"
 #include "keeper/cli.h"
 
-#define SIGNER_USAGE                                                         \
-    "usage: keeper signer-address --keystore PATH (--password-file PATH | " \
+#define SIGNER_USAGE                                                           \
+    "usage: keeper signer-address --keystore PATH (--password-file PATH | "    \
     "--password-env NAME) | --key-file PATH | --key-env NAME"
 
 struct signer_args {
@@ -41,12 +41,23 @@ parse_args(struct signer_args *a, int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'k': a->keystore = optarg; break;
-        case 'p': a->password_file = optarg; break;
-        case 'P': a->password_env = optarg; break;
-        case 'f': a->key_file = optarg; break;
-        case 'e': a->key_env = optarg; break;
-        case 'h': return puts(SIGNER_USAGE), CLI_EXIT_OK;
+        case 'k':
+            a->keystore = optarg;
+            break;
+        case 'p':
+            a->password_file = optarg;
+            break;
+        case 'P':
+            a->password_env = optarg;
+            break;
+        case 'f':
+            a->key_file = optarg;
+            break;
+        case 'e':
+            a->key_env = optarg;
+            break;
+        case 'h':
+            return puts(SIGNER_USAGE), CLI_EXIT_OK;
         default:
             return cli_error("signer-address: bad option '%s'; %s",
                              argv[optind - 1], SIGNER_USAGE);

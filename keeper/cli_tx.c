@@ -25,6 +25,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "chain/abi.h"
 #include "chain/address.h"
 #include "chain/err.h"
 #include "chain/hex.h"
@@ -34,7 +35,7 @@
 #include "keeper/cli.h"
 
 /* Caps on what a command line may ask for. */
-#define CLI_ACL_MAX 1024     /* access-list entries                     */
+#define CLI_ACL_MAX 1024      /* access-list entries                     */
 #define CLI_ACL_KEYS_MAX 4096 /* storage keys over all entries           */
 #define CLI_DECODE_ACL_MAX (TX_MAX_SIZE / 22) /* every entry >= 22 bytes */
 
@@ -42,7 +43,7 @@
 struct sign_args {
     const char *type, *chain_id, *nonce, *gas_limit, *gas_price, *max_fee,
         *priority_fee, *to, *value, *data, *access_list, *key_file;
-    int nsig;         /* SIG ARGS... after the options */
+    int nsig; /* SIG ARGS... after the options */
     char **sig;
 };
 
@@ -69,8 +70,8 @@ parse_u64(uint64_t *v, const char *what, const char *s)
     struct u256 u;
 
     if (u256_parse(&u, s, strlen(s)) != 0 || u256_to_u64(v, &u) != 0)
-        return cli_error("tx sign: %s '%s' is not an integer below 2^64",
-                         what, s);
+        return cli_error("tx sign: %s '%s' is not an integer below 2^64", what,
+                         s);
     return 0;
 }
 
@@ -122,7 +123,8 @@ acl_shape(size_t *nent, size_t *nkeys, const cJSON *arr)
     *nent = *nkeys = 0;
     if (!cJSON_IsArray(arr))
         return cli_error("tx sign: --access-list must be a JSON array");
-    cJSON_ArrayForEach(e, arr) {
+    cJSON_ArrayForEach(e, arr)
+    {
         keys = cJSON_GetObjectItemCaseSensitive(e, "storageKeys");
         if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "address")) ||
             (keys != NULL && !cJSON_IsArray(keys)))
@@ -141,14 +143,16 @@ static int
 acl_entry(struct tx_access *a, uint8_t (*keys)[32], const cJSON *e)
 {
     const cJSON *k, *arr = cJSON_GetObjectItemCaseSensitive(e, "storageKeys");
-    const char *addr = cJSON_GetObjectItemCaseSensitive(e, "address")->valuestring;
+    const char *addr =
+        cJSON_GetObjectItemCaseSensitive(e, "address")->valuestring;
 
     if (parse_addr(&a->addr, "tx sign: access-list address", addr) != 0)
         return CLI_EXIT_USAGE;
     a->keys = keys[0];
     a->key_stride = 32;
     a->nkeys = 0;
-    cJSON_ArrayForEach(k, arr) {
+    cJSON_ArrayForEach(k, arr)
+    {
         if (!cJSON_IsString(k) ||
             hex_decode_exact(keys[a->nkeys], 32, k->valuestring,
                              strlen(k->valuestring)) != 0)
@@ -171,7 +175,8 @@ parse_access_list(struct tx *tx, struct sign_bufs *b, const char *json)
     if ((rc = acl_shape(&nent, &nkeys, arr)) == 0) {
         b->acl = kp_xcalloc(nent ? nent : 1, sizeof(*b->acl));
         b->keys = kp_xcalloc(nkeys ? nkeys : 1, sizeof(*b->keys));
-        cJSON_ArrayForEach(e, arr) {
+        cJSON_ArrayForEach(e, arr)
+        {
             if ((rc = acl_entry(&b->acl[i], b->keys + k, e)) != 0)
                 break;
             k += b->acl[i++].nkeys;
@@ -185,6 +190,37 @@ parse_access_list(struct tx *tx, struct sign_bufs *b, const char *json)
 
 /* ---- tx sign -------------------------------------------------------- */
 
+/* Calldata from an ABI signature and argument texts in cast syntax. */
+static int
+abi_calldata(struct tx *tx, struct sign_bufs *b, const char *sigtext,
+             char **args, int nargs)
+{
+    struct abi_sig *sig = kp_xmalloc(sizeof(*sig));
+    struct abi_error e;
+    int rc;
+
+    b->data = kp_xmalloc(TX_MAX_SIZE);
+    rc = abi_sig_parse(sig, sigtext, strlen(sigtext), &e);
+    if (rc == 0 && sig->kind == ABI_SIG_EVENT)
+        rc = cli_error("tx sign: '%s' is an event, not a function", sigtext);
+    else if (rc != 0)
+        rc = cli_error("tx sign: bad signature '%s': column %zu: %s", sigtext,
+                       e.pos + 1, e.msg);
+    if (rc == 0)
+        rc = abi_encode_call_text(b->data, TX_MAX_SIZE, &tx->data_len, sig,
+                                  (const char *const *)args, (size_t)nargs, &e);
+    if (rc == KP_ERANGE && tx->data_len > TX_MAX_SIZE)
+        rc = cli_error("tx sign: calldata larger than %u bytes", TX_MAX_SIZE);
+    else if (rc < 0 && e.arg >= 0)
+        rc = cli_error("tx sign: argument %d '%s': %s", e.arg + 1, args[e.arg],
+                       e.msg);
+    else if (rc < 0)
+        rc = cli_error("tx sign: %s", e.msg);
+    tx->data = b->data;
+    free(sig);
+    return rc;
+}
+
 static int
 parse_calldata(struct tx *tx, struct sign_bufs *b, const struct sign_args *a)
 {
@@ -192,11 +228,8 @@ parse_calldata(struct tx *tx, struct sign_bufs *b, const struct sign_args *a)
 
     if (a->data != NULL && a->nsig > 0)
         return cli_error("tx sign: give --data or SIG ARGS, not both");
-    if (a->nsig > 0) {
-        /* ABI: wire abi_encode_call (chain/abi.h) here once it lands. */
-        return cli_error("tx sign: calldata from SIG ARGS is not available "
-                         "yet; pass --data HEX");
-    }
+    if (a->nsig > 0)
+        return abi_calldata(tx, b, a->sig[0], a->sig + 1, a->nsig - 1);
     if (a->data == NULL)
         return 0;
     len = strlen(a->data);
@@ -319,19 +352,32 @@ static const char **
 sign_slot(struct sign_args *a, int c)
 {
     switch (c) {
-    case 't': return &a->type;
-    case 'c': return &a->chain_id;
-    case 'n': return &a->nonce;
-    case 'g': return &a->gas_limit;
-    case 'p': return &a->gas_price;
-    case 'm': return &a->max_fee;
-    case 'P': return &a->priority_fee;
-    case 'T': return &a->to;
-    case 'v': return &a->value;
-    case 'd': return &a->data;
-    case 'a': return &a->access_list;
-    case 'k': return &a->key_file;
-    default: return NULL;
+    case 't':
+        return &a->type;
+    case 'c':
+        return &a->chain_id;
+    case 'n':
+        return &a->nonce;
+    case 'g':
+        return &a->gas_limit;
+    case 'p':
+        return &a->gas_price;
+    case 'm':
+        return &a->max_fee;
+    case 'P':
+        return &a->priority_fee;
+    case 'T':
+        return &a->to;
+    case 'v':
+        return &a->value;
+    case 'd':
+        return &a->data;
+    case 'a':
+        return &a->access_list;
+    case 'k':
+        return &a->key_file;
+    default:
+        return NULL;
     }
 }
 

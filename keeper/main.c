@@ -6,6 +6,7 @@
 #include <sys/prctl.h>
 
 #include "keeper/cli.h"
+#include "keeper/cli_signer.h"
 
 #define KEEPER_VERSION "0.1.0"
 
@@ -20,6 +21,9 @@ static const struct subcommand subcommands[] = {
     {"abi", cli_abi, "abi encode SIG [ARGS...] | abi decode SIG HEX"},
     {"tx", cli_tx, "tx sign OPTIONS [-- SIG ARGS...] | tx decode HEX"},
     {"address", cli_address, "address --key-file PATH"},
+    {"signer-address", cli_signer_address,
+     "signer-address --keystore PATH (--password-file PATH | --password-env "
+     "NAME) | --key-file PATH | --key-env NAME"},
 };
 
 #define NSUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))

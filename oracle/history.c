@@ -67,8 +67,7 @@ oracle_history_cleanup(struct oracle_history *h)
 }
 
 double
-oracle_ewma_step(double var, double lambda_day, double r, double dt,
-                 bool seed)
+oracle_ewma_step(double var, double lambda_day, double r, double dt, bool seed)
 {
     double day_var = r * r * ((double)ORACLE_SECONDS_PER_DAY / dt);
     double l;
@@ -102,10 +101,10 @@ fold_return(struct oracle_history *h, const struct oracle_price *p)
     double dt = (double)(p->updated_at - h->last.updated_at);
     bool seed = h->n_returns == 0;
 
-    h->fast.var = oracle_ewma_step(h->fast.var, h->fast.lambda_day, r, dt,
-                                   seed);
-    h->slow.var = oracle_ewma_step(h->slow.var, h->slow.lambda_day, r, dt,
-                                   seed);
+    h->fast.var =
+        oracle_ewma_step(h->fast.var, h->fast.lambda_day, r, dt, seed);
+    h->slow.var =
+        oracle_ewma_step(h->slow.var, h->slow.lambda_day, r, dt, seed);
     h->n_returns++;
 }
 
@@ -155,8 +154,7 @@ oracle_history_latest(const struct oracle_history *h)
 }
 
 static int
-sigma_of(const struct oracle_history *h, bool slow, double scale,
-         double *sigma)
+sigma_of(const struct oracle_history *h, bool slow, double scale, double *sigma)
 {
     assert(h != NULL && sigma != NULL);
     *sigma = 0.0;
@@ -185,8 +183,7 @@ oracle_history_sigma_long_daily(const struct oracle_history *h, double *sigma)
 }
 
 int
-oracle_history_sigma_long_annual(const struct oracle_history *h,
-                                 double *sigma)
+oracle_history_sigma_long_annual(const struct oracle_history *h, double *sigma)
 {
     return sigma_of(h, true, sqrt((double)ORACLE_DAYS_PER_YEAR), sigma);
 }

@@ -80,8 +80,7 @@ void oracle_history_cleanup(struct oracle_history *h);
  *          ignored, nothing changed), KP_EINVAL (value not finite and
  *          positive, or zero publish time: ignored).
  * In: p */
-int oracle_history_push(struct oracle_history *h,
-                        const struct oracle_price *p);
+int oracle_history_push(struct oracle_history *h, const struct oracle_price *p);
 
 /* Samples held (at most the capacity). */
 size_t oracle_history_len(const struct oracle_history *h);
@@ -89,7 +88,8 @@ size_t oracle_history_len(const struct oracle_history *h);
 const struct oracle_price *oracle_history_at(const struct oracle_history *h,
                                              size_t i);
 /* Returns: the newest sample, or NULL when empty. */
-const struct oracle_price *oracle_history_latest(const struct oracle_history *h);
+const struct oracle_price *
+oracle_history_latest(const struct oracle_history *h);
 
 /* Volatility (standard deviation of log returns), fast estimator, per day
  * and per year (√365 · daily).

@@ -263,8 +263,8 @@ fill_price_inputs(struct ctx *c, const struct price_view *pv)
     in->loading = risk_vol_loading(pv->sigma_ewma, pv->sigma_long,
                                    c->p->vol_beta, c->p->vol_cap);
     /* Overflow saturates, which the caps below absorb. */
-    if (risk_loaded_target(&in->effective_target, &c->s->target,
-                           in->loading) == KP_EINVAL)
+    if (risk_loaded_target(&in->effective_target, &c->s->target, in->loading) ==
+        KP_EINVAL)
         in->effective_target = c->s->target;
     if (pv->price == NULL)
         return;

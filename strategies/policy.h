@@ -20,7 +20,8 @@
  * that started below critical continues up to the target.
  *
  * Actions, only on a fresh price (a stale or missing price yields no
- * intent at all, only an alert condition):
+ * intent at all, only an alert condition; the tier and episode are still
+ * judged from the chain state, so /status and tier alerts stay true):
  *   inject    in T2 and T3 while reserve < on-chain target:
  *             amount = effective_target − reserve (+ uncovered debt when
  *             inject_covers_debt: the reference ReserveFund settles debt
@@ -79,11 +80,11 @@ enum policy_action {
 /* Alert conditions (bits of policy_decision.alerts). Tier changes are
  * reported separately (policy_decision.tier_changed). */
 enum policy_alert {
-    POLICY_ALERT_NO_PRICE = 1u << 0,    /* no price from the source yet */
-    POLICY_ALERT_STALE_PRICE = 1u << 1, /* publish time too old/future  */
-    POLICY_ALERT_POOL_EMPTY = 1u << 2,  /* backstop needed, pool empty  */
+    POLICY_ALERT_NO_PRICE = 1u << 0,         /* no price from the source yet */
+    POLICY_ALERT_STALE_PRICE = 1u << 1,      /* publish time too old/future  */
+    POLICY_ALERT_POOL_EMPTY = 1u << 2,       /* backstop needed, pool empty  */
     POLICY_ALERT_BUDGET_EXHAUSTED = 1u << 3, /* epoch budget spent      */
-    POLICY_ALERT_NO_PNL = 1u << 4,  /* clawback needed, no positive PnL */
+    POLICY_ALERT_NO_PNL = 1u << 4,    /* clawback needed, no positive PnL */
     POLICY_ALERT_BAD_STATE = 1u << 5, /* snapshot failed validation     */
     POLICY_ALERT_APPROVAL = 1u << 6,  /* clawback awaits human approval */
 };
@@ -97,13 +98,13 @@ enum policy_outcome {
 struct policy_params {
     char protocol[POLICY_PROTOCOL_MAX]; /* [A-Za-z0-9_.-]+, in keys     */
     struct risk_params risk;
-    uint64_t price_max_age_s; /* default 3600 (a Chainlink heartbeat) */
-    double amber_health;      /* default 1.5                          */
-    double t2_health;         /* default 1.0; 0 disables              */
-    uint64_t epoch_s;         /* budget epoch, default 86400          */
-    struct u256 epoch_budget; /* inject per epoch, default unlimited  */
-    struct u256 inject_max;   /* per intent, default unlimited        */
-    struct u256 min_inject;   /* smaller is not worth a tx, default 1 */
+    uint64_t price_max_age_s;     /* default 3600 (a Chainlink heartbeat) */
+    double amber_health;          /* default 1.5                          */
+    double t2_health;             /* default 1.0; 0 disables              */
+    uint64_t epoch_s;             /* budget epoch, default 86400          */
+    struct u256 epoch_budget;     /* inject per epoch, default unlimited  */
+    struct u256 inject_max;       /* per intent, default unlimited        */
+    struct u256 min_inject;       /* smaller is not worth a tx, default 1 */
     uint64_t inject_cooldown_s;   /* default 60                      */
     struct u256 clawback_max;     /* per intent, default unlimited    */
     uint64_t clawback_cooldown_s; /* default 300                     */
@@ -201,9 +202,8 @@ void policy_memory_init(struct policy_memory *m);
  *          tier and no intent; mem untouched).
  * Out: d   In/out: mem   In: p, s, pv (NULL = no price), now */
 int policy_decide(struct policy_decision *d, struct policy_memory *mem,
-                  const struct policy_params *p,
-                  const struct protocol_state *s, const struct price_view *pv,
-                  uint64_t now);
+                  const struct policy_params *p, const struct protocol_state *s,
+                  const struct price_view *pv, uint64_t now);
 
 /* Report the end of the in-flight intent with idempotency key `key`.
  * FAILED refunds an injection's amount to the epoch budget it was charged

@@ -149,8 +149,7 @@ risk_solvency_ratio(double reserve, double shortfall)
 }
 
 double
-risk_vol_loading(double sigma_ewma, double sigma_long, double beta,
-                 double cap)
+risk_vol_loading(double sigma_ewma, double sigma_long, double beta, double cap)
 {
     double ratio, f;
 
@@ -265,8 +264,7 @@ risk_evaluate(struct risk_metrics *m, const struct risk_params *p,
 
     assert(m != NULL && p != NULL && s != NULL);
     memset(m, 0, sizeof(*m));
-    if ((rc = risk_params_check(p)) != 0 ||
-        (rc = protocol_state_check(s)) != 0)
+    if ((rc = risk_params_check(p)) != 0 || (rc = protocol_state_check(s)) != 0)
         return rc;
     fill_distances(m, s);
     m->reserve = round_down(units(&s->reserve, s->decimals));

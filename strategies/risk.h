@@ -75,8 +75,8 @@ void risk_distance(struct u256 *dist, bool *below, const struct u256 *reserve,
 
 /* The open-interest proxy above, in token units, rounded up.
  * In: open_interest (base units), decimals, p */
-double risk_shortfall_proxy(const struct u256 *open_interest,
-                            unsigned decimals, const struct risk_params *p);
+double risk_shortfall_proxy(const struct u256 *open_interest, unsigned decimals,
+                            const struct risk_params *p);
 
 /* The position formula above, in token units, rounded up.
  * Returns: 0, KP_EINVAL (mark price not finite and positive, or the

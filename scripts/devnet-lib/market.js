@@ -121,7 +121,8 @@ async function seedTraders(chain, c, p, price8) {
 // A liquidation that fails (someone else got there first) is skipped.
 async function liquidateAll(chain, c) {
     const targets = await chain.view(c.clearinghouse, 'liquidatableTraders');
-    const receipts = await chain.sendMany(targets.map((t) => call(ACCOUNTS.liquidator, c.clearinghouse, 'liquidate', t)));
+    const bots = ACCOUNTS.liquidators;
+    const receipts = await chain.sendMany(targets.map((t, i) => call(bots[i % bots.length], c.clearinghouse, 'liquidate', t)));
     const topic = c.clearinghouse.topic('Liquidated');
     const chAddr = c.clearinghouse.address.toLowerCase();
     let count = 0;

@@ -127,6 +127,10 @@ geth_aaa.json foobar
 geth_zzz.json foobar
 standard_n262144_r8.json keeper-standard-vector
 LIST
+# The spec's scrypt vector, which only the keeper (like geth) reads.
+printf 'testpassword' > "$tmp/vpw"
+expect_addr 0x008AeEda4D805471dF9b2A5B0f38A0C3bCBA786b "vector spec_scrypt.json" \
+    -- --keystore "$vec/spec_scrypt.json" --password-file "$tmp/vpw"
 printf 'foobar' > "$tmp/vpw"
 if "$KEEPER" signer-address --keystore "$vec/geth_zero_address.json" \
     --password-file "$tmp/vpw" > /dev/null 2>&1; then

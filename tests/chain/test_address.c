@@ -172,10 +172,11 @@ test_from_privkey(void **state)
     assert_int_equal(eth_addr_from_privkey(&a, key), KP_ECRYPTO);
     /* the group order n itself */
     assert_int_equal(
-        hex_decode_exact(key, 32,
-                         "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e"
-                         "8cd0364141",
-                         64),
+        hex_decode_exact(
+            key, 32,
+            "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e"
+            "8cd0364141",
+            64),
         0);
     assert_int_equal(eth_addr_from_privkey(&a, key), KP_ECRYPTO);
     memset(key, 0xff, sizeof(key));

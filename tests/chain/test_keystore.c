@@ -26,7 +26,8 @@
 
 #include <openssl/evp.h>
 
-#define SPEC_KEY "7a28b5ba57c53603b0b07b56bba752f7784bf506fa95edc395f5cf6c7514fe9d"
+#define SPEC_KEY                                                               \
+    "7a28b5ba57c53603b0b07b56bba752f7784bf506fa95edc395f5cf6c7514fe9d"
 
 static char tmpdir[256];
 
@@ -97,8 +98,7 @@ load_vector(const char *name, const char *pw, int rc, const char *keyhex)
 
     vector_path(path, sizeof(path), name);
     memset(key, 0xaa, sizeof(key));
-    assert_int_equal(keystore_load(key, err, sizeof(err), path, pw,
-                                   strlen(pw)),
+    assert_int_equal(keystore_load(key, err, sizeof(err), path, pw, strlen(pw)),
                      rc);
     if (rc == 0 && keyhex)
         expect_key(key, keyhex);
@@ -145,13 +145,15 @@ static const char aaa_fmt[] =
     "\"cipherparams\":{\"iv\":\"%s\"},\"kdf\":\"%s\",\"kdfparams\":{%s},"
     "\"mac\":\"%s\"},\"id\":\"472e8b3d-afb6-45b5-8111-72c89895099a\","
     "\"version\":%s}";
-#define AAA_CT "cb664472deacb41a2e995fa7f96fe29ce744471deb8d146a0e43c7898c9ddd4d"
+#define AAA_CT                                                                 \
+    "cb664472deacb41a2e995fa7f96fe29ce744471deb8d146a0e43c7898c9ddd4d"
 #define AAA_IV "dfd9ee70812add5f4b8f89d0811c9158"
-#define AAA_MAC                                                              \
+#define AAA_MAC                                                                \
     "bac9af994b15a45dd39669fc66f9aa8a3b9dd8c22cb16e4d8d7ea089d0f1a1a9"
-#define AAA_SALT                                                             \
+#define AAA_SALT                                                               \
     "0d6769bf016d45c479213990d6a08d938469c4adad8a02ce507b4a4e7b7739f1"
-#define AAA_KDFP "\"dklen\":32,\"n\":8,\"p\":16,\"r\":8,\"salt\":\"" AAA_SALT "\""
+#define AAA_KDFP                                                               \
+    "\"dklen\":32,\"n\":8,\"p\":16,\"r\":8,\"salt\":\"" AAA_SALT "\""
 
 struct fields {
     const char *cipher, *ct, *iv, *kdf, *kdfp, *mac, *version;
@@ -200,8 +202,8 @@ test_scrypt_rfc7914(void **state)
     assert_memory_equal(dk, want, 64);
     assert_int_equal(hex_decode_exact(want, 64, v2, 128), 0);
     assert_int_equal(keystore_scrypt_romix(dk, 64, "password", 8,
-                                           (const uint8_t *)"NaCl", 4, 1024,
-                                           8, 16),
+                                           (const uint8_t *)"NaCl", 4, 1024, 8,
+                                           16),
                      0);
     assert_memory_equal(dk, want, 64);
 }
@@ -260,10 +262,12 @@ test_geth_short_keys(void **state)
 {
     (void)state;
     /* Ciphertexts of 31 and 30 bytes decrypt to keys with leading zeros. */
-    load_vector("geth_31_byte_key.json", "foo", 0,
-                "00fa7b3db73dc7dfdf8c5fbdb796d741e4488628c41fc4febd9160a866ba0f35");
-    load_vector("geth_30_byte_key.json", "foo", 0,
-                "000081c29e8142bb6a81bef5a92bda7a8328a5c85bb2f9542e76f9b0f94fc018");
+    load_vector(
+        "geth_31_byte_key.json", "foo", 0,
+        "00fa7b3db73dc7dfdf8c5fbdb796d741e4488628c41fc4febd9160a866ba0f35");
+    load_vector(
+        "geth_30_byte_key.json", "foo", 0,
+        "000081c29e8142bb6a81bef5a92bda7a8328a5c85bb2f9542e76f9b0f94fc018");
 }
 
 static void
@@ -281,13 +285,12 @@ test_geth_address_field(void **state)
     load_vector("geth_very_light_scrypt.json", "", 0, NULL);
     load_vector("geth_aaa.json", "foobar", 0, NULL);
     load_vector("geth_zzz.json", "foobar", 0, NULL);
-    assert_int_equal(keystore_parse(&ks, err, sizeof(err), json, len, NULL),
-                     0);
+    assert_int_equal(keystore_parse(&ks, err, sizeof(err), json, len, NULL), 0);
     assert_true(ks.has_address);
-    assert_int_equal(hex_decode_exact(want, 20,
-                                      "f466859ead1932d743d622cb74fc058882e8648a",
-                                      40),
-                     0);
+    assert_int_equal(
+        hex_decode_exact(want, 20, "f466859ead1932d743d622cb74fc058882e8648a",
+                         40),
+        0);
     assert_memory_equal(ks.address, want, 20);
     assert_int_equal(ks.kdf, KEYSTORE_KDF_SCRYPT);
     assert_int_equal(ks.n, 8);
@@ -304,8 +307,9 @@ test_geth_standard_cost(void **state)
     (void)state;
     /* n=2^18 r=8 needs 256 MiB: above OpenSSL's default scrypt memory
      * limit, inside ours. */
-    load_vector("standard_n262144_r8.json", "keeper-standard-vector", 0,
-                "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
+    load_vector(
+        "standard_n262144_r8.json", "keeper-standard-vector", 0,
+        "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
 }
 
 static void
@@ -320,9 +324,8 @@ test_crypto_capitalised(void **state)
     char err[256];
 
     (void)state;
-    assert_int_equal(keystore_parse(&ks, err, sizeof(err), upper,
-                                    strlen(upper), NULL),
-                     0);
+    assert_int_equal(
+        keystore_parse(&ks, err, sizeof(err), upper, strlen(upper), NULL), 0);
     assert_int_equal(keystore_decrypt(key, err, sizeof(err), &ks, "", 0), 0);
     assert_int_equal(parse_str(both, err, sizeof(err)), KP_EINVAL);
     assert_non_null(strstr(err, "Crypto"));
@@ -354,36 +357,33 @@ test_corrupted_mac_and_ciphertext(void **state)
     char err[256];
 
     (void)state;
-    assert_int_equal(keystore_parse(&ks, err, sizeof(err), json, len, NULL),
-                     0);
+    assert_int_equal(keystore_parse(&ks, err, sizeof(err), json, len, NULL), 0);
     for (size_t i = 0; i < 32; i += 7) {
         bad = ks;
         bad.mac[i] ^= 0x01;
-        assert_int_equal(keystore_decrypt(key, err, sizeof(err), &bad,
-                                          "foobar", 6),
-                         KP_ECHECKSUM);
+        assert_int_equal(
+            keystore_decrypt(key, err, sizeof(err), &bad, "foobar", 6),
+            KP_ECHECKSUM);
         assert_non_null(strstr(err, "MAC"));
         bad = ks;
         bad.ciphertext[i] ^= 0x80;
-        assert_int_equal(keystore_decrypt(key, err, sizeof(err), &bad,
-                                          "foobar", 6),
-                         KP_ECHECKSUM);
+        assert_int_equal(
+            keystore_decrypt(key, err, sizeof(err), &bad, "foobar", 6),
+            KP_ECHECKSUM);
         bad = ks;
         bad.salt[i] ^= 0x01;
-        assert_int_equal(keystore_decrypt(key, err, sizeof(err), &bad,
-                                          "foobar", 6),
-                         KP_ECHECKSUM);
+        assert_int_equal(
+            keystore_decrypt(key, err, sizeof(err), &bad, "foobar", 6),
+            KP_ECHECKSUM);
     }
     /* The IV is not covered by the MAC: a flipped IV decrypts to another
      * key, which the address field then rejects. */
     bad = ks;
     bad.iv[15] ^= 0x01;
-    assert_int_equal(keystore_decrypt(key, err, sizeof(err), &bad, "foobar",
-                                      6),
+    assert_int_equal(keystore_decrypt(key, err, sizeof(err), &bad, "foobar", 6),
                      KP_ECHECKSUM);
     assert_non_null(strstr(err, "address"));
-    assert_int_equal(keystore_decrypt(key, err, sizeof(err), &ks, "foobar",
-                                      6),
+    assert_int_equal(keystore_decrypt(key, err, sizeof(err), &ks, "foobar", 6),
                      0);
     free(json);
 }
@@ -409,11 +409,9 @@ test_truncated_json(void **state)
     (void)state;
     /* Every strict prefix is invalid; none may crash. */
     for (size_t n = 0; n < len; n++)
-        assert_int_not_equal(keystore_parse(&ks, err, sizeof(err), json, n,
-                                            NULL),
-                             0);
-    assert_int_equal(keystore_parse(&ks, err, sizeof(err), json, len, NULL),
-                     0);
+        assert_int_not_equal(
+            keystore_parse(&ks, err, sizeof(err), json, n, NULL), 0);
+    assert_int_equal(keystore_parse(&ks, err, sizeof(err), json, len, NULL), 0);
     free(json);
 }
 
@@ -421,9 +419,18 @@ static void
 test_garbage_json(void **state)
 {
     static const char *const bad[] = {
-        "", "null", "[]", "3", "\"x\"", "{", "{}", "{\"version\":3}",
-        "{\"version\":3,\"crypto\":[]}", "{\"version\":3,\"crypto\":{}}",
-        "\xff\xfe\x00garbage", "{\"version\":\"3\",\"crypto\":{}}",
+        "",
+        "null",
+        "[]",
+        "3",
+        "\"x\"",
+        "{",
+        "{}",
+        "{\"version\":3}",
+        "{\"version\":3,\"crypto\":[]}",
+        "{\"version\":3,\"crypto\":{}}",
+        "\xff\xfe\x00garbage",
+        "{\"version\":\"3\",\"crypto\":{}}",
         "{\"version\":3,\"crypto\":{\"kdf\":7}}",
     };
     uint8_t rnd[512];
@@ -457,14 +464,16 @@ test_types_and_duplicates(void **state)
     size_t len;
 
     (void)state;
-    f.kdfp = "\"dklen\":32,\"n\":\"8\",\"p\":16,\"r\":8,\"salt\":\"" AAA_SALT "\"";
+    f.kdfp =
+        "\"dklen\":32,\"n\":\"8\",\"p\":16,\"r\":8,\"salt\":\"" AAA_SALT "\"";
     assert_int_equal(parse_fields(&f, err, sizeof(err)), KP_EINVAL);
     assert_non_null(strstr(err, "crypto.kdfparams.n"));
     f.kdfp = "\"dklen\":32,\"n\":8,\"p\":16,\"r\":8";
     assert_int_equal(parse_fields(&f, err, sizeof(err)), KP_EINVAL);
     assert_non_null(strstr(err, "missing crypto.kdfparams.salt"));
-    f.kdfp = "\"dklen\":32,\"n\":8,\"n\":8,\"p\":16,\"r\":8,\"salt\":\"" AAA_SALT
-             "\"";
+    f.kdfp =
+        "\"dklen\":32,\"n\":8,\"n\":8,\"p\":16,\"r\":8,\"salt\":\"" AAA_SALT
+        "\"";
     assert_int_equal(parse_fields(&f, err, sizeof(err)), KP_EINVAL);
     assert_non_null(strstr(err, "duplicate"));
     /* A duplicate "mac" could mean two things to two parsers. */
@@ -513,13 +522,15 @@ test_unsupported(void **state)
     assert_int_equal(parse_fields(&f, err, sizeof(err)), KP_EUNSUPPORTED);
     assert_non_null(strstr(err, "dklen"));
     f.kdf = "pbkdf2";
-    f.kdfp = "\"dklen\":32,\"c\":1024,\"prf\":\"hmac-sha512\",\"salt\":\"" AAA_SALT
-             "\"";
+    f.kdfp =
+        "\"dklen\":32,\"c\":1024,\"prf\":\"hmac-sha512\",\"salt\":\"" AAA_SALT
+        "\"";
     assert_int_equal(parse_fields(&f, err, sizeof(err)), KP_EUNSUPPORTED);
     assert_non_null(strstr(err, "prf"));
     /* The same with the right prf parses (then fails its MAC). */
-    f.kdfp = "\"dklen\":32,\"c\":1024,\"prf\":\"hmac-sha256\",\"salt\":\"" AAA_SALT
-             "\"";
+    f.kdfp =
+        "\"dklen\":32,\"c\":1024,\"prf\":\"hmac-sha256\",\"salt\":\"" AAA_SALT
+        "\"";
     assert_int_equal(parse_fields(&f, err, sizeof(err)), 0);
 }
 
@@ -582,8 +593,7 @@ test_hostile_kdf_params(void **state)
     expect_kdfp("pbkdf2", "\"dklen\":32,\"c\":0,\"prf\":\"hmac-sha256\"" SALT,
                 KP_EINVAL);
     /* At the caps: accepted (parse only, the KDF is not run). */
-    expect_kdfp("scrypt", "\"dklen\":32,\"n\":1048576,\"r\":4,\"p\":2" SALT,
-                0);
+    expect_kdfp("scrypt", "\"dklen\":32,\"n\":1048576,\"r\":4,\"p\":2" SALT, 0);
     expect_kdfp("pbkdf2",
                 "\"dklen\":32,\"c\":4194304,\"prf\":\"hmac-sha256\"" SALT, 0);
     /* Refusals happen before any work: all of the above in well under a
@@ -601,8 +611,7 @@ test_custom_limits(void **state)
     char err[256];
 
     (void)state;
-    assert_int_equal(keystore_parse(&ks, err, sizeof(err), json, len, &lim),
-                     0);
+    assert_int_equal(keystore_parse(&ks, err, sizeof(err), json, len, &lim), 0);
     lim.scrypt_max_mem = 128u << 20;
     assert_int_equal(keystore_parse(&ks, err, sizeof(err), json, len, &lim),
                      KP_ELIMIT);
@@ -644,8 +653,9 @@ test_hex_lengths(void **state)
     f.kdfp = "\"dklen\":32,\"n\":8,\"p\":16,\"r\":8,\"salt\":\"\"";
     assert_int_equal(parse_fields(&f, err, sizeof(err)), KP_EINVAL);
     assert_non_null(strstr(err, "salt"));
-    f.kdfp = "\"dklen\":32,\"n\":8,\"p\":16,\"r\":8,\"salt\":\"" AAA_SALT AAA_SALT
-             "00\"";
+    f.kdfp =
+        "\"dklen\":32,\"n\":8,\"p\":16,\"r\":8,\"salt\":\"" AAA_SALT AAA_SALT
+        "00\"";
     assert_int_equal(parse_fields(&f, err, sizeof(err)), KP_EINVAL);
 }
 
@@ -693,9 +703,9 @@ test_file_errors(void **state)
     write_file(path, big, KEYSTORE_FILE_MAX + 1, 0600);
     assert_int_equal(keystore_load(key, err, sizeof(err), path, "foobar", 6),
                      KP_ELIMIT);
-    assert_int_equal(keystore_parse(&ks, err, sizeof(err), big,
-                                    KEYSTORE_FILE_MAX + 1, NULL),
-                     KP_ELIMIT);
+    assert_int_equal(
+        keystore_parse(&ks, err, sizeof(err), big, KEYSTORE_FILE_MAX + 1, NULL),
+        KP_ELIMIT);
     /* Exactly at the cap: accepted. */
     write_file(path, big, KEYSTORE_FILE_MAX, 0600);
     assert_int_equal(keystore_load(key, err, sizeof(err), path, "foobar", 6),
@@ -719,9 +729,8 @@ expect_pw_file(const char *content, size_t clen, size_t cap, int rc,
     tmp_path(path, sizeof(path), "pw");
     write_file(path, content, clen, 0600);
     assert_true(cap <= sizeof(pw));
-    assert_int_equal(keystore_password_file(pw, cap, &pwlen, err, sizeof(err),
-                                            path),
-                     rc);
+    assert_int_equal(
+        keystore_password_file(pw, cap, &pwlen, err, sizeof(err), path), rc);
     if (rc == 0) {
         assert_int_equal(pwlen, wantlen);
         assert_memory_equal(pw, want, wantlen);
@@ -749,9 +758,9 @@ test_password_file(void **state)
     expect_pw_file("12345678", 8, 8, 0, "12345678", 8);
     expect_pw_file("12345678\n", 9, 8, KP_ELIMIT, NULL, 0);
     tmp_path(path, sizeof(path), "no-such-pw");
-    assert_int_equal(keystore_password_file(pw, sizeof(pw), &pwlen, err,
-                                            sizeof(err), path),
-                     KP_EIO);
+    assert_int_equal(
+        keystore_password_file(pw, sizeof(pw), &pwlen, err, sizeof(err), path),
+        KP_EIO);
     assert_non_null(strstr(err, "password file"));
     assert_int_equal(keystore_password_file(pw, sizeof(pw), &pwlen, err,
                                             sizeof(err), tmpdir),
@@ -787,9 +796,9 @@ test_password_env(void **state)
                                            sizeof(err), "KP_TEST_KS_PW"),
                      KP_ENOTFOUND);
     assert_non_null(strstr(err, "KP_TEST_KS_PW"));
-    assert_int_equal(keystore_password_env(pw, sizeof(pw), &pwlen, err,
-                                           sizeof(err), ""),
-                     KP_EINVAL);
+    assert_int_equal(
+        keystore_password_env(pw, sizeof(pw), &pwlen, err, sizeof(err), ""),
+        KP_EINVAL);
 }
 
 static int

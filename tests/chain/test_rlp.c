@@ -106,8 +106,9 @@ test_wiki_examples(void **state)
         (const uint8_t *)"Lorem ipsum dolor sit amet, consectetur adipisicing "
                          "elit",
         56);
-    expect_enc(&e, "b8384c6f72656d20697073756d20646f6c6f722073697420616d65742c"
-                   "20636f6e7365637465747572206164697069736963696e6720656c6974");
+    expect_enc(&e,
+               "b8384c6f72656d20697073756d20646f6c6f722073697420616d65742c"
+               "20636f6e7365637465747572206164697069736963696e6720656c6974");
 }
 
 static void
@@ -226,7 +227,9 @@ test_decode_rejects(void **state)
     assert_int_equal(decode_hex(&it, "817f"), KP_ENONCANON);
     /* long form for short payloads */
     assert_int_equal(decode_hex(&it, "b803646f67"), KP_ENONCANON);
-    assert_int_equal(decode_hex(&it, "b837" "00"), KP_ENONCANON);
+    assert_int_equal(decode_hex(&it, "b837"
+                                     "00"),
+                     KP_ENONCANON);
     assert_int_equal(decode_hex(&it, "f80100"), KP_ENONCANON);
     /* length with leading zero bytes */
     assert_int_equal(decode_hex(&it, "b90038"), KP_ENONCANON);
@@ -423,8 +426,8 @@ test_hash_mode_matches_buffer(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(data); i++)
         data[i] = (uint8_t)(i * 7);
-    payload = rlp_u64_size(123456) + rlp_bytes_size(data, 300) +
-              rlp_list_size(0);
+    payload =
+        rlp_u64_size(123456) + rlp_bytes_size(data, 300) + rlp_list_size(0);
     rlp_enc_init(&e, buf, sizeof(buf));
     rlp_put_list_header(&e, payload);
     rlp_put_u64(&e, 123456);

@@ -97,10 +97,30 @@ anvil_kill(struct anvil *n)
 
 /* ---- loop helpers ---- */
 
+struct until {
+    const int *counter;
+    int target;
+    bool expired;
+};
+
 static void
 on_deadline(uv_timer_t *t)
 {
-    *(bool *)t->data = true;
+    struct until *u = t->data;
+
+    u->expired = true;
+    uv_stop(t->loop);
+}
+
+/* Checked before the loop would block: a callback may have run in the
+ * timer phase, and the loop must not then sleep until the deadline. */
+static void
+on_prepare(uv_prepare_t *p)
+{
+    struct until *u = p->data;
+
+    if (*u->counter >= u->target)
+        uv_stop(p->loop);
 }
 
 /* Run `loop` until *counter >= target or `ms` pass.
@@ -108,17 +128,19 @@ on_deadline(uv_timer_t *t)
 static bool
 run_until(uv_loop_t *loop, const int *counter, int target, uint64_t ms)
 {
-    bool expired = false;
+    struct until u = {.counter = counter, .target = target};
     uv_timer_t t;
+    uv_prepare_t p;
 
     uv_timer_init(loop, &t);
-    t.data = &expired;
+    uv_prepare_init(loop, &p);
+    t.data = p.data = &u;
     uv_timer_start(&t, on_deadline, ms, 0);
-    uint64_t t0 = uv_hrtime();
-    while (*counter < target && !expired)
-        uv_run(loop, UV_RUN_ONCE);
-    if (getenv("DBG")) fprintf(stderr, "run_until %lu ms expired=%d\n", (unsigned long)((uv_hrtime()-t0)/1000000), expired);
+    uv_prepare_start(&p, on_prepare);
+    while (*counter < target && !u.expired)
+        uv_run(loop, UV_RUN_DEFAULT);
     uv_close((uv_handle_t *)&t, NULL);
+    uv_close((uv_handle_t *)&p, NULL);
     uv_run(loop, UV_RUN_NOWAIT);
     return *counter >= target;
 }
@@ -448,7 +470,7 @@ test_failover_refused(void **state)
     struct rpc_opts o = test_opts();
     const struct rpc_endpoint_stats *st;
     struct got g;
-    int port;
+    int port = 0;
 
     f->refuse_fd = tsrv_refusing_port(&port);
     assert_true(f->refuse_fd >= 0);

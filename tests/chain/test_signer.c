@@ -31,7 +31,8 @@
 #include "chain/signer.h"
 
 /* anvil's well-known dev account #0 (public test key). */
-#define DEV0_KEY "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+#define DEV0_KEY                                                               \
+    "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 #define DEV0_ADDR "f39fd6e51aad88f6f4ce6ab8827279cfffb92266"
 
 static char tmpdir[256];
@@ -94,9 +95,8 @@ test_key_file(void **state)
     (void)state;
     tmp_path(path, sizeof(path), "key");
     write_file(path, "0x" DEV0_KEY "\n", 0600);
-    assert_int_equal(signer_new_from_key_file(&s, &warn, err, sizeof(err),
-                                              path),
-                     0);
+    assert_int_equal(
+        signer_new_from_key_file(&s, &warn, err, sizeof(err), path), 0);
     assert_non_null(s);
     expect_address(s, DEV0_ADDR);
     assert_int_equal(signer_source(s), SIGNER_SRC_KEY_FILE);
@@ -116,33 +116,31 @@ test_key_file_mode_too_open(void **state)
     tmp_path(path, sizeof(path), "key-open");
     for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
         write_file(path, DEV0_KEY, modes[i]);
-        assert_int_equal(signer_new_from_key_file(&s, NULL, err, sizeof(err),
-                                                  path),
-                         KP_EPERM);
+        assert_int_equal(
+            signer_new_from_key_file(&s, NULL, err, sizeof(err), path),
+            KP_EPERM);
         assert_null(s);
         expect_clean_err(err, DEV0_KEY);
         assert_non_null(strstr(err, "chmod"));
     }
     unlink(path);
-    assert_int_equal(signer_new_from_key_file(&s, NULL, err, sizeof(err),
-                                              path),
+    assert_int_equal(signer_new_from_key_file(&s, NULL, err, sizeof(err), path),
                      KP_EIO);
     /* Not a key: hex of the wrong length, zero, the curve order. */
     write_file(path, DEV0_KEY "00", 0600);
-    assert_int_equal(signer_new_from_key_file(&s, NULL, err, sizeof(err),
-                                              path),
+    assert_int_equal(signer_new_from_key_file(&s, NULL, err, sizeof(err), path),
                      KP_EINVAL);
-    write_file(path,
-               "0000000000000000000000000000000000000000000000000000000000000000",
-               0600);
-    assert_int_equal(signer_new_from_key_file(&s, NULL, err, sizeof(err),
-                                              path),
+    write_file(
+        path,
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        0600);
+    assert_int_equal(signer_new_from_key_file(&s, NULL, err, sizeof(err), path),
                      KP_ECRYPTO);
-    write_file(path,
-               "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141",
-               0600);
-    assert_int_equal(signer_new_from_key_file(&s, NULL, err, sizeof(err),
-                                              path),
+    write_file(
+        path,
+        "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141",
+        0600);
+    assert_int_equal(signer_new_from_key_file(&s, NULL, err, sizeof(err), path),
                      KP_ECRYPTO);
     unlink(path);
 }
@@ -156,17 +154,16 @@ test_env_key(void **state)
 
     (void)state;
     setenv("KP_TEST_SIGNER_KEY", DEV0_KEY, 1);
-    assert_int_equal(signer_new_from_env(&s, &warn, err, sizeof(err),
-                                         "KP_TEST_SIGNER_KEY"),
-                     0);
+    assert_int_equal(
+        signer_new_from_env(&s, &warn, err, sizeof(err), "KP_TEST_SIGNER_KEY"),
+        0);
     expect_address(s, DEV0_ADDR);
     assert_int_equal(signer_source(s), SIGNER_SRC_ENV);
     assert_true(warn & SIGNER_WARN_ENV_KEY);
     signer_free(s);
     /* NULL name: the standard KEEPER_PRIVATE_KEY. */
     setenv(KEYFILE_ENV, "0x" DEV0_KEY, 1);
-    assert_int_equal(signer_new_from_env(&s, &warn, err, sizeof(err), NULL),
-                     0);
+    assert_int_equal(signer_new_from_env(&s, &warn, err, sizeof(err), NULL), 0);
     expect_address(s, DEV0_ADDR);
     signer_free(s);
     unsetenv(KEYFILE_ENV);
@@ -176,18 +173,18 @@ test_env_key(void **state)
     assert_non_null(strstr(err, KEYFILE_ENV));
     setenv("KP_TEST_SIGNER_KEY", DEV0_KEY "0", 1);
     warn = 0;
-    assert_int_equal(signer_new_from_env(&s, &warn, err, sizeof(err),
-                                         "KP_TEST_SIGNER_KEY"),
-                     KP_EINVAL);
+    assert_int_equal(
+        signer_new_from_env(&s, &warn, err, sizeof(err), "KP_TEST_SIGNER_KEY"),
+        KP_EINVAL);
     assert_null(s);
     assert_int_equal(warn & SIGNER_WARN_ENV_KEY, 0);
     expect_clean_err(err, DEV0_KEY);
     setenv("KP_TEST_SIGNER_KEY",
            "0000000000000000000000000000000000000000000000000000000000000000",
            1);
-    assert_int_equal(signer_new_from_env(&s, &warn, err, sizeof(err),
-                                         "KP_TEST_SIGNER_KEY"),
-                     KP_ECRYPTO);
+    assert_int_equal(
+        signer_new_from_env(&s, &warn, err, sizeof(err), "KP_TEST_SIGNER_KEY"),
+        KP_ECRYPTO);
     unsetenv("KP_TEST_SIGNER_KEY");
 }
 
@@ -278,8 +275,7 @@ test_open_misuse(void **state)
     o.pw_ref = "KP_TEST_UNSET_PW";
     assert_int_equal(signer_open(&s, NULL, err, sizeof(err), &o), KP_EINVAL);
     o.pw_source = SIGNER_PW_ENV;
-    assert_int_equal(signer_open(&s, NULL, err, sizeof(err), &o),
-                     KP_ENOTFOUND);
+    assert_int_equal(signer_open(&s, NULL, err, sizeof(err), &o), KP_ENOTFOUND);
     memset(&o, 0, sizeof(o));
     o.source = SIGNER_SRC_KEY_FILE;
     assert_int_equal(signer_open(&s, NULL, err, sizeof(err), &o), KP_EINVAL);
@@ -299,9 +295,9 @@ dev0_signer(void)
     char err[256];
 
     setenv("KP_TEST_SIGNER_KEY", DEV0_KEY, 1);
-    assert_int_equal(signer_new_from_env(&s, NULL, err, sizeof(err),
-                                         "KP_TEST_SIGNER_KEY"),
-                     0);
+    assert_int_equal(
+        signer_new_from_env(&s, NULL, err, sizeof(err), "KP_TEST_SIGNER_KEY"),
+        0);
     unsetenv("KP_TEST_SIGNER_KEY");
     return s;
 }

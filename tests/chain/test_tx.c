@@ -37,7 +37,8 @@ static const char eip155_raw[] =
     "e0b6b3a76400008025a028ef61340bd939bc2195fe537567866003e1a15d3c71ff63e1"
     "590620aa636276a067cbe9d8997f761aecb703304b3800ccf555c9f3dc64214b297fb1"
     "966a3b6d83";
-static const char eip155_sender[] = "0x9d8A62f656a8d1615C1294fd71e9CFb3E4855A4F";
+static const char eip155_sender[] =
+    "0x9d8A62f656a8d1615C1294fd71e9CFb3E4855A4F";
 
 /* Nick's method deployment of the deterministic deployment proxy: a
  * pre-EIP-155 contract creation with r = s = 0x22..22, v = 27. */
@@ -103,8 +104,7 @@ eip155_tx(struct tx *tx)
 }
 
 static void
-assert_sender(const struct tx *tx, const struct eth_sig *sig,
-              const char *want)
+assert_sender(const struct tx *tx, const struct eth_sig *sig, const char *want)
 {
     struct eth_addr from;
     char got[ETH_ADDR_STR_LEN];
@@ -227,8 +227,7 @@ test_sign_typed_like_cast(void **state)
         assert_int_equal(tx_decode(&tx, &sig, acl, ACL_CAP, raw, n), 0);
         assert_int_equal(tx_sign(&sig2, &tx, key), 0);
         assert_memory_equal(&sig, &sig2, sizeof(sig));
-        assert_int_equal(tx_encode_signed(out, sizeof(out), &m, &tx, &sig2),
-                         0);
+        assert_int_equal(tx_encode_signed(out, sizeof(out), &m, &tx, &sig2), 0);
         assert_int_equal(m, n);
         assert_memory_equal(out, raw, n);
     }
@@ -300,8 +299,8 @@ assert_same_tx(const struct tx *a, const struct tx *b)
     assert_int_equal(u256_cmp(&a->value, &b->value), 0);
     if (a->type == TX_1559) {
         assert_int_equal(u256_cmp(&a->max_fee, &b->max_fee), 0);
-        assert_int_equal(
-            u256_cmp(&a->max_priority_fee, &b->max_priority_fee), 0);
+        assert_int_equal(u256_cmp(&a->max_priority_fee, &b->max_priority_fee),
+                         0);
     } else {
         assert_int_equal(u256_cmp(&a->gas_price, &b->gas_price), 0);
     }
@@ -351,8 +350,8 @@ test_random_round_trips(void **state)
         assert_memory_equal(from.b, who.b, 20);
         /* Every strict prefix is refused. */
         for (size_t cut = 0; cut < n; cut += 1 + n / 8)
-            assert_int_not_equal(tx_decode(&dec, &dsig, dacl, ACL_CAP, raw, cut),
-                                 0);
+            assert_int_not_equal(
+                tx_decode(&dec, &dsig, dacl, ACL_CAP, raw, cut), 0);
     }
 }
 
@@ -360,9 +359,16 @@ test_random_round_trips(void **state)
 
 /* The fields of t1559_raw, each as its own RLP encoding. */
 static const char *const f1559[] = {
-    "01", "09", "843b9aca00", "8504a817c800", "825208",
-    "943535353535353535353535353535353535353535", "880de0b6b3a7640000", "80",
-    "c0", "80",
+    "01",
+    "09",
+    "843b9aca00",
+    "8504a817c800",
+    "825208",
+    "943535353535353535353535353535353535353535",
+    "880de0b6b3a7640000",
+    "80",
+    "c0",
+    "80",
     "a04e87ced8b47d801c979c6baa52bbd78b42c9db2515c9d1f473e06f65d49aaa90",
     "a02357671517c59544ebd95012d1988c102292eb570cc840ac9af72bb4c52e5edd",
 };
@@ -371,8 +377,8 @@ static const char *const f1559[] = {
 /* Build "type || list(fields)" with field `at` replaced by `repl` (NULL:
  * dropped; at < 0: none replaced) and `extra` appended to the list. */
 static size_t
-build(uint8_t *out, size_t cap, int type, const char *const *fields,
-      size_t nf, int at, const char *repl, const char *extra)
+build(uint8_t *out, size_t cap, int type, const char *const *fields, size_t nf,
+      int at, const char *repl, const char *extra)
 {
     uint8_t tmp[1024];
     size_t len = 0, n;
@@ -451,15 +457,12 @@ test_decode_rejects_fields(void **state)
         struct tx_access acl[ACL_CAP];
         size_t n = build(raw, sizeof(raw), 2, f1559, NF1559, -1, NULL, "80");
 
-        assert_int_equal(tx_decode(&tx, &sig, acl, ACL_CAP, raw, n),
-                         KP_EINVAL);
+        assert_int_equal(tx_decode(&tx, &sig, acl, ACL_CAP, raw, n), KP_EINVAL);
         n = build(raw, sizeof(raw), 1, f1559, NF1559, -1, NULL, NULL);
-        assert_int_equal(tx_decode(&tx, &sig, acl, ACL_CAP, raw, n),
-                         KP_EINVAL);
+        assert_int_equal(tx_decode(&tx, &sig, acl, ACL_CAP, raw, n), KP_EINVAL);
         /* the 1559 field list without a type byte is no legacy tx */
         n = build(raw, sizeof(raw), -1, f1559, NF1559, -1, NULL, NULL);
-        assert_int_equal(tx_decode(&tx, &sig, acl, ACL_CAP, raw, n),
-                         KP_EINVAL);
+        assert_int_equal(tx_decode(&tx, &sig, acl, ACL_CAP, raw, n), KP_EINVAL);
     }
     /* non-canonical integers */
     assert_int_equal(decode_mod(1, "00"), KP_ENONCANON);
@@ -482,8 +485,8 @@ test_decode_rejects_fields(void **state)
                    "6f65d49aaa90"),
         KP_ERANGE);
     /* shapes */
-    assert_int_equal(
-        decode_mod(5, "9335353535353535353535353535353535353535"), KP_EINVAL);
+    assert_int_equal(decode_mod(5, "9335353535353535353535353535353535353535"),
+                     KP_EINVAL);
     assert_int_equal(decode_mod(5, "c0"), KP_EINVAL);
     assert_int_equal(decode_mod(7, "c0"), KP_EINVAL);
     assert_int_equal(decode_mod(8, "80"), KP_EINVAL);
@@ -547,9 +550,13 @@ static int
 decode_legacy_v(const char *v_hex)
 {
     static const char *const f[] = {
-        "09", "8504a817c800", "825208",
-        "943535353535353535353535353535353535353535", "880de0b6b3a7640000",
-        "80", "25",
+        "09",
+        "8504a817c800",
+        "825208",
+        "943535353535353535353535353535353535353535",
+        "880de0b6b3a7640000",
+        "80",
+        "25",
         "a028ef61340bd939bc2195fe537567866003e1a15d3c71ff63e1590620aa636276",
         "a067cbe9d8997f761aecb703304b3800ccf555c9f3dc64214b297fb1966a3b6d83",
     };

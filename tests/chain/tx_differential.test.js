@@ -1,9 +1,10 @@
 // Differential test of the transaction codec against cast (foundry), an
 // independent implementation: for seeded random keys and fields of every
 // type (legacy with EIP-155, 2930, 1559), `keeper tx sign` must print the
-// same bytes as `cast mktx`, and `keeper tx decode` the same fields, hash
-// and sender as `cast decode-transaction`; `keeper address` must agree
-// with `cast wallet address`.
+// same bytes as `cast mktx` (also with calldata from an ABI signature),
+// and `keeper tx decode` the same fields, hash and sender as
+// `cast decode-transaction`; `keeper address` must agree with
+// `cast wallet address`.
 //
 // Keys are throwaway keys from a fixed-seed PRNG. keeper gets them via a
 // 0600 key file or KEEPER_PRIVATE_KEY, never argv; cast has no environment
@@ -18,7 +19,7 @@ const path = require('node:path');
 
 const KEEPER = process.env.KEEPER;
 const CAST = process.env.CAST || 'cast';
-const CASES = Number(process.env.TX_DIFF_CASES || 300);
+const CASES = Number(process.env.TX_DIFF_CASES || 250);
 const ADDRESS_CASES = 40;
 const JOBS = Math.max(2, Math.min(8, os.cpus().length * 2));
 const MAX_REPORTED = 5;
@@ -127,6 +128,23 @@ function randChainId(type) {
   return (1n << 40n) + randBits(63);
 }
 
+// Calldata from an ABI signature and cast-syntax arguments.
+function randAbiCall() {
+  const addr = hex(randBytes(20));
+  switch (randInt(3)) {
+    case 0:
+      return ['transfer(address,uint256)', addr, `${randU256()}`];
+    case 1:
+      return ['f(uint8,bool,bytes,string)', `${randInt(256)}`,
+        randInt(2) ? 'true' : 'false', hex(randBytes(randInt(70))),
+        `keeper test ${randInt(1000)}`];
+    default:
+      return ['g(uint256[],address)',
+        `[${Array.from({ length: randInt(4) }, () => randU64()).join(',')}]`,
+        addr];
+  }
+}
+
 function randCase(i) {
   const type = ['legacy', '2930', '1559'][randInt(3)];
   const c = {
@@ -143,6 +161,10 @@ function randCase(i) {
     keyFile: randInt(2) === 0,
   };
   if (c.create && c.data.length === 0) c.data = Buffer.from([0x60, 0x00]);
+  if (!c.create && randInt(5) === 0) {
+    c.abi = randAbiCall();
+    c.data = Buffer.alloc(0);
+  }
   if (type === '1559') {
     // keeper refuses a tip above the fee cap (cast quietly falls back to
     // a type-1 transaction), so order the pair
@@ -170,6 +192,7 @@ function keeperArgs(c) {
   if (!c.create) a.push('--to', c.to);
   if (c.accessList) a.push('--access-list', JSON.stringify(c.accessList));
   if (c.data.length > 0) a.push('--data', hex(c.data));
+  if (c.abi) a.push('--', ...c.abi);
   return a;
 }
 
@@ -187,6 +210,7 @@ function castArgs(c) {
   else {
     a.push(c.to);
     if (c.data.length > 0) a.push(hex(c.data));
+    if (c.abi) a.push(...c.abi);
   }
   return a;
 }
@@ -226,7 +250,9 @@ async function keeper(args, key, useFile, tag) {
   if (key !== null && useFile) {
     file = path.join(tmp, `key-${tag}`);
     fs.writeFileSync(file, key + '\n', { mode: 0o600 });
-    args = [...args, '--key-file', file];
+    // before any "--" that starts the ABI arguments
+    const at = args.indexOf('--') < 0 ? args.length : args.indexOf('--');
+    args = [...args.slice(0, at), '--key-file', file, ...args.slice(at)];
   } else if (key !== null) {
     env.KEEPER_PRIVATE_KEY = key;
   }
@@ -313,6 +339,55 @@ async function checkAddress(i) {
   return { ok: true };
 }
 
+// Bad input: exit status 2, one error line, nothing on stdout.
+const BASE = ['tx', 'sign', '--chain-id', '1', '--nonce', '0',
+  '--gas-limit', '21000', '--max-fee', '2gwei', '--priority-fee', '1gwei',
+  '--to', '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed'];
+const BAD = [
+  ['tx', 'decode', '0x02c0'],
+  ['tx', 'decode', 'zz'],
+  ['tx', 'decode'],
+  ['tx', 'frobnicate'],
+  [...BASE.slice(0, -1), '0x5aaeb6053F3E94C9b9A09f33669435E7Ef1BeAed'],
+  [...BASE, '--priority-fee', '1'],
+  [...BASE.slice(0, 10), '--priority-fee', '3gwei', ...BASE.slice(12)],
+  [...BASE, '--gas-price', '1'],
+  [...BASE, '--type', '4844'],
+  [...BASE, '--nonce-typo', '1'],
+  [...BASE, '--value', '1.5wei'],
+  [...BASE, '--data', '0xabc'],
+  [...BASE, '--type', 'legacy'],
+  [...BASE, '--access-list', '{"address":1}'],
+  [...BASE, '--', 'transfer(address,uint256)', '0x12', '1'],
+  ['tx', 'sign', '--chain-id', '1'],
+];
+
+async function checkBad(args, i) {
+  const key = randKey();
+  const r = await keeper(args, key, false, `b${i}`);
+  if (r.code !== 2 || r.stdout !== '' || r.stderr.split('\n').length !== 1 ||
+      !r.stderr.startsWith('keeper: error: ') || r.stderr.includes(key))
+    return { ok: false, what: `bad input: exit ${r.code}, stdout ` +
+      `'${r.stdout}', stderr '${r.stderr}'`, args: args.join(' ') };
+  return { ok: true };
+}
+
+// A key file readable by others is refused; no key at all is an error.
+async function checkKeySources() {
+  const file = path.join(tmp, 'key-open');
+  fs.writeFileSync(file, randKey() + '\n', { mode: 0o644 });
+  fs.chmodSync(file, 0o644);
+  const open = await run(KEEPER, ['address', '--key-file', file]);
+  const env = { ...process.env };
+  delete env.KEEPER_PRIVATE_KEY;
+  const none = await run(KEEPER, [...BASE], env);
+  fs.rmSync(file, { force: true });
+  if (open.code !== 2 || none.code !== 2)
+    return { ok: false, what: `key sources: open file exit ${open.code}, ` +
+      `no key exit ${none.code}`, args: 'address --key-file (0644)' };
+  return { ok: true };
+}
+
 async function main() {
   const t0 = Date.now();
   const cases = Array.from({ length: CASES }, (_, i) => randCase(i));
@@ -320,6 +395,9 @@ async function main() {
   const results = [
     ...(await pool(cases, JOBS, checkCase)),
     ...(await pool(addrIdx, JOBS, checkAddress)),
+    ...(await pool(BAD.map((a, i) => [a, i]), JOBS,
+      ([a, i]) => checkBad(a, i))),
+    await checkKeySources(),
   ];
   fs.rmSync(tmp, { recursive: true, force: true });
   const failed = results.filter((r) => !r.ok);

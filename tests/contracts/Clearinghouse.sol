@@ -162,7 +162,6 @@ contract Clearinghouse is Roles {
         uint256 profits = _totalProfit(price);
         require(amount <= profits, "exceeds positive pnl");
         uint256 applied = _haircutAll(amount, profits, price);
-        require(applied > 0, "amount too small");
         uint256 toDebt = applied < debt ? applied : debt;
         if (toDebt > 0) reserve.recoverDebt(toDebt);
         if (applied > toDebt) reserve.fund(applied - toDebt);
@@ -308,15 +307,30 @@ contract Clearinghouse is Roles {
         return net > 0 ? uint256(net) : 0;
     }
 
+    /// @dev Pro rata, rounded down; the rounding remainder (less than one
+    ///      unit per position) then goes to the first positions with profit
+    ///      left, so that exactly `amount` is taken.
     function _haircutAll(uint256 amount, uint256 profits, uint256 price) private returns (uint256 applied) {
-        for (uint256 i = 0; i < _traders.length; i++) {
-            address t = _traders[i];
-            uint256 cut = amount * _profit(positions[t], price) / profits;
+        uint256 n = _traders.length;
+        uint256[] memory cuts = new uint256[](n);
+        for (uint256 i = 0; i < n; i++) {
+            uint256 cut = amount * _profit(positions[_traders[i]], price) / profits;
             if (cut > 0) {
-                positions[t].haircut += cut;
+                cuts[i] = cut;
+                positions[_traders[i]].haircut += cut;
                 applied += cut;
-                emit PositionHaircut(t, cut);
             }
+        }
+        for (uint256 i = 0; i < n && applied < amount; i++) {
+            uint256 left = _profit(positions[_traders[i]], price);
+            uint256 extra = amount - applied < left ? amount - applied : left;
+            if (extra == 0) continue;
+            cuts[i] += extra;
+            positions[_traders[i]].haircut += extra;
+            applied += extra;
+        }
+        for (uint256 i = 0; i < n; i++) {
+            if (cuts[i] > 0) emit PositionHaircut(_traders[i], cuts[i]);
         }
     }
 

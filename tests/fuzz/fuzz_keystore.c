@@ -30,8 +30,9 @@ static void
 check_parsed(const struct keystore *ks)
 {
     if (ks->kdf == KEYSTORE_KDF_SCRYPT) {
-        if (ks->n < 2 || (ks->n & (ks->n - 1)) || ks->n > fuzz_limits.scrypt_max_n ||
-            ks->r < 1 || ks->r > fuzz_limits.scrypt_max_r || ks->p < 1 ||
+        if (ks->n < 2 || (ks->n & (ks->n - 1)) ||
+            ks->n > fuzz_limits.scrypt_max_n || ks->r < 1 ||
+            ks->r > fuzz_limits.scrypt_max_r || ks->p < 1 ||
             ks->p > fuzz_limits.scrypt_max_p ||
             ks->n * ks->r * ks->p > fuzz_limits.scrypt_max_work)
             __builtin_trap();
@@ -72,8 +73,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     check_parsed(&ks);
     rc = keystore_decrypt(key, err, sizeof(err), &ks, pw, pwlen);
-    if (rc == 0 &&
-        !secp256k1_ec_seckey_verify(secp256k1_context_static, key))
+    if (rc == 0 && !secp256k1_ec_seckey_verify(secp256k1_context_static, key))
         __builtin_trap();
     if (rc != 0 && rc != KP_ECHECKSUM && rc != KP_ECRYPTO)
         __builtin_trap();

@@ -77,8 +77,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     if (it.is_list) {
         rc = rlp_list_items(items, 8, &n, &it);
-        if (rc != 0 && rc != KP_ELIMIT && rc != KP_ETRUNC &&
-            rc != KP_ENONCANON)
+        if (rc != 0 && rc != KP_ELIMIT && rc != KP_ETRUNC && rc != KP_ENONCANON)
             __builtin_trap();
     }
     if (rlp_validate(&it) != 0 || size > FUZZ_BUF)

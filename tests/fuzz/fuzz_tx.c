@@ -30,8 +30,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     if (ecdsa_sig_check(&sig) != 0 || tx_check(&tx) != 0)
         __builtin_trap();
-    if (tx_encode_signed(out, sizeof(out), &n, &tx, &sig) != 0 ||
-        n != size || memcmp(out, data, n) != 0)
+    if (tx_encode_signed(out, sizeof(out), &n, &tx, &sig) != 0 || n != size ||
+        memcmp(out, data, n) != 0)
         __builtin_trap();
     /* Touch what a caller reads: data and every access-list key. */
     acc = tx.data_len ? tx.data[0] ^ tx.data[tx.data_len - 1] : 0;

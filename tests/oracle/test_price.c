@@ -56,12 +56,11 @@ test_init_refuses_bad_answers(void **state)
     assert_int_equal(oracle_price_init(&p, &neg, 8, 100, NULL), KP_EINVAL);
     /* Chainlink's "round not complete": updatedAt == 0. */
     assert_int_equal(oracle_price_init(&p, &ans, 8, 0, NULL), KP_EINVAL);
-    assert_int_equal(oracle_price_init(&p, &ans, ORACLE_DECIMALS_MAX + 1, 100,
-                                       NULL),
-                     KP_ERANGE);
-    assert_int_equal(oracle_price_init(&p, &ans, ORACLE_DECIMALS_MAX, 100,
-                                       NULL),
-                     0);
+    assert_int_equal(
+        oracle_price_init(&p, &ans, ORACLE_DECIMALS_MAX + 1, 100, NULL),
+        KP_ERANGE);
+    assert_int_equal(
+        oracle_price_init(&p, &ans, ORACLE_DECIMALS_MAX, 100, NULL), 0);
 }
 
 static void

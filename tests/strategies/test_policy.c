@@ -19,8 +19,8 @@
 #include "oracle/price.h"
 #include "strategies/policy.h"
 
-#define USD(x) ((uint64_t)(x) * 1000000ull) /* 6 decimals */
-#define T0 1700000000ull                     /* a fixed "now" */
+#define USD(x) ((uint64_t)(x)*1000000ull) /* 6 decimals */
+#define T0 1700000000ull                  /* a fixed "now" */
 
 struct fx {
     struct policy_params p;
@@ -68,8 +68,7 @@ set_price(struct fx *f, uint64_t updated_at)
 {
     struct u256 ans = u(200000000000ull); /* 2000.00000000 */
 
-    assert_int_equal(oracle_price_init(&f->px, &ans, 8, updated_at, NULL),
-                     0);
+    assert_int_equal(oracle_price_init(&f->px, &ans, 8, updated_at, NULL), 0);
     f->pv.price = &f->px;
 }
 
@@ -165,8 +164,8 @@ test_tier_table(void **state)
         {0, USD(100), 0, USD(5000), POLICY_TIER_T3, POLICY_ACTION_INJECT,
          USD(1100)},
         /* At depletion (not below) with debt: T2. */
-        {USD(300), USD(100), 0, USD(5000), POLICY_TIER_T2,
-         POLICY_ACTION_INJECT, USD(800)},
+        {USD(300), USD(100), 0, USD(5000), POLICY_TIER_T2, POLICY_ACTION_INJECT,
+         USD(800)},
         /* T3, pool empty: clawback the debt. */
         {0, USD(100), 0, 0, POLICY_TIER_T3, POLICY_ACTION_CLAWBACK, USD(100)},
         /* T2, pool empty: nothing to do but alert. */
@@ -192,11 +191,9 @@ test_tier_table(void **state)
         f.s.open_interest = u(r->oi);
         f.s.pool_available = u(r->pool);
         assert_int_equal(decide(&f), 0);
-        if (f.d.tier != r->tier ||
-            f.d.n_intents != (r->action < 0 ? 0u : 1u)) {
+        if (f.d.tier != r->tier || f.d.n_intents != (r->action < 0 ? 0u : 1u)) {
             print_error("row %zu: tier=%s intents=%zu reason=%s\n", i,
-                        policy_tier_name(f.d.tier), f.d.n_intents,
-                        f.d.reason);
+                        policy_tier_name(f.d.tier), f.d.n_intents, f.d.reason);
             fail();
         }
         if (r->action >= 0) {
@@ -265,9 +262,8 @@ test_hysteresis_episode(void **state)
     assert_string_equal(it->key, "test:inject:100:2");
     assert_int_equal(f.d.tier, POLICY_TIER_T2);
     assert_false(f.d.tier_changed);
-    assert_int_equal(policy_note_outcome(&f.m, it->key,
-                                         POLICY_OUTCOME_CONFIRMED, f.now),
-                     0);
+    assert_int_equal(
+        policy_note_outcome(&f.m, it->key, POLICY_OUTCOME_CONFIRMED, f.now), 0);
 
     /* At target: the episode closes. */
     f.s.block_number = 104;
@@ -304,9 +300,8 @@ test_keys_never_repeat(void **state)
     f.s.reserve = u(USD(500));
     expect_intent(&f, POLICY_ACTION_INJECT, USD(500));
     snprintf(first, sizeof(first), "%s", f.d.intents[0].key);
-    assert_int_equal(policy_note_outcome(&f.m, first, POLICY_OUTCOME_FAILED,
-                                         f.now),
-                     0);
+    assert_int_equal(
+        policy_note_outcome(&f.m, first, POLICY_OUTCOME_FAILED, f.now), 0);
     f.s.reserve = u(USD(1000)); /* closes */
     expect_none(&f);
     f.s.reserve = u(USD(500)); /* reopens, same block number */
@@ -350,9 +345,8 @@ test_capped_by_epoch_budget(void **state)
     f.p.epoch_budget = u(USD(300));
     f.s.reserve = u(USD(500));
     it = expect_intent(&f, POLICY_ACTION_INJECT, USD(300));
-    assert_int_equal(policy_note_outcome(&f.m, it->key,
-                                         POLICY_OUTCOME_CONFIRMED, f.now),
-                     0);
+    assert_int_equal(
+        policy_note_outcome(&f.m, it->key, POLICY_OUTCOME_CONFIRMED, f.now), 0);
     /* Budget spent: nothing more this epoch, and an alert. */
     f.s.reserve = u(USD(700));
     f.now += f.p.inject_cooldown_s;
@@ -380,9 +374,8 @@ test_failed_inject_refunds_budget(void **state)
     f.p.epoch_budget = u(USD(300));
     f.s.reserve = u(USD(500));
     it = expect_intent(&f, POLICY_ACTION_INJECT, USD(300));
-    assert_int_equal(policy_note_outcome(&f.m, it->key, POLICY_OUTCOME_FAILED,
-                                         f.now),
-                     0);
+    assert_int_equal(
+        policy_note_outcome(&f.m, it->key, POLICY_OUTCOME_FAILED, f.now), 0);
     f.now += f.p.inject_cooldown_s;
     it = expect_intent(&f, POLICY_ACTION_INJECT, USD(300));
     assert_u256_eq(&f.d.in.budget_left, &want);
@@ -395,9 +388,8 @@ test_failed_inject_refunds_budget(void **state)
     assert_int_equal(f.d.n_intents, 0);
     assert_true(u256_is_zero(&f.m.epoch_spent));
     f.m.epoch_spent = u(USD(50)); /* as if spent in the new epoch */
-    assert_int_equal(policy_note_outcome(&f.m, key, POLICY_OUTCOME_FAILED,
-                                         f.now),
-                     0);
+    assert_int_equal(
+        policy_note_outcome(&f.m, key, POLICY_OUTCOME_FAILED, f.now), 0);
     want = u(USD(50));
     assert_u256_eq(&f.m.epoch_spent, &want);
     /* In the same epoch the refund is exact. */
@@ -408,9 +400,8 @@ test_failed_inject_refunds_budget(void **state)
     want = u(USD(500));
     assert_u256_eq(&f.m.epoch_spent, &want);
     f.m.epoch_spent = u(USD(700));
-    assert_int_equal(policy_note_outcome(&f.m, it->key, POLICY_OUTCOME_FAILED,
-                                         f.now),
-                     0);
+    assert_int_equal(
+        policy_note_outcome(&f.m, it->key, POLICY_OUTCOME_FAILED, f.now), 0);
     want = u(USD(200));
     assert_u256_eq(&f.m.epoch_spent, &want);
 }
@@ -439,9 +430,8 @@ test_clock_step_back(void **state)
     f.p.epoch_budget = u(USD(300));
     f.s.reserve = u(USD(500));
     it = expect_intent(&f, POLICY_ACTION_INJECT, USD(300));
-    assert_int_equal(policy_note_outcome(&f.m, it->key,
-                                         POLICY_OUTCOME_CONFIRMED, f.now),
-                     0);
+    assert_int_equal(
+        policy_note_outcome(&f.m, it->key, POLICY_OUTCOME_CONFIRMED, f.now), 0);
     f.now -= 2 * f.p.epoch_s;
     set_price(&f, f.now);
     expect_none(&f);
@@ -480,13 +470,12 @@ test_in_flight_and_cooldown_suppress(void **state)
     assert_int_equal(policy_note_outcome(&f.m, "test:inject:999:1",
                                          POLICY_OUTCOME_CONFIRMED, f.now),
                      KP_ENOTFOUND);
-    assert_int_equal(policy_note_outcome(&f.m, key, POLICY_OUTCOME_CONFIRMED,
-                                         f.now),
-                     0);
+    assert_int_equal(
+        policy_note_outcome(&f.m, key, POLICY_OUTCOME_CONFIRMED, f.now), 0);
     /* Reported twice: the second is not found. */
-    assert_int_equal(policy_note_outcome(&f.m, key, POLICY_OUTCOME_CONFIRMED,
-                                         f.now),
-                     KP_ENOTFOUND);
+    assert_int_equal(
+        policy_note_outcome(&f.m, key, POLICY_OUTCOME_CONFIRMED, f.now),
+        KP_ENOTFOUND);
     /* Cooldown: 60 s. One second short: held. */
     f.now += f.p.inject_cooldown_s - 1;
     set_price(&f, f.now);
@@ -576,9 +565,8 @@ test_clawback_when_pool_cannot_cover(void **state)
     f.s.pool_available = u(0);
     expect_none(&f);
     assert_non_null(strstr(f.d.reason, "in flight"));
-    assert_int_equal(policy_note_outcome(&f.m, key,
-                                         POLICY_OUTCOME_CONFIRMED, f.now),
-                     0);
+    assert_int_equal(
+        policy_note_outcome(&f.m, key, POLICY_OUTCOME_CONFIRMED, f.now), 0);
     /* Pool empty, injection done: clawback the debt (no inject cooldown
      * needed: the pool cannot act at all). */
     f.s.uncovered_debt = u(USD(70));
@@ -589,9 +577,8 @@ test_clawback_when_pool_cannot_cover(void **state)
     /* One clawback per condition. */
     snprintf(key, sizeof(key), "%s", it->key);
     expect_none(&f);
-    assert_int_equal(policy_note_outcome(&f.m, key,
-                                         POLICY_OUTCOME_CONFIRMED, f.now),
-                     0);
+    assert_int_equal(
+        policy_note_outcome(&f.m, key, POLICY_OUTCOME_CONFIRMED, f.now), 0);
     f.now += f.p.clawback_cooldown_s - 1;
     set_price(&f, f.now);
     expect_none(&f);
@@ -611,9 +598,8 @@ test_no_clawback_while_inject_cools_down(void **state)
     f.s.reserve = u(0);
     f.s.uncovered_debt = u(USD(100));
     it = expect_intent(&f, POLICY_ACTION_INJECT, USD(1100));
-    assert_int_equal(policy_note_outcome(&f.m, it->key, POLICY_OUTCOME_FAILED,
-                                         f.now),
-                     0);
+    assert_int_equal(
+        policy_note_outcome(&f.m, it->key, POLICY_OUTCOME_FAILED, f.now), 0);
     /* The pool still has capital; the inject is only cooling down. */
     expect_none(&f);
     assert_non_null(strstr(f.d.reason, "cooldown"));
@@ -798,9 +784,8 @@ test_format(void **state)
     assert_non_null(strstr(line, " price=2000 price_age=10 stale=0"));
     assert_non_null(strstr(line, " health=0.5"));
 
-    assert_int_equal(policy_intent_format(line, sizeof(line), &f.d.intents[0],
-                                          6),
-                     0);
+    assert_int_equal(
+        policy_intent_format(line, sizeof(line), &f.d.intents[0], 6), 0);
     assert_string_equal(line,
                         "action=inject amount=499.5 key=test:inject:100:1 "
                         "approval=0");
@@ -832,12 +817,11 @@ test_names(void **state)
     assert_string_equal(policy_tier_name(POLICY_TIER_T3), "T3");
     assert_string_equal(policy_tier_name((enum policy_tier)42), "unknown");
     assert_string_equal(policy_action_name(POLICY_ACTION_INJECT), "inject");
-    assert_string_equal(policy_action_name(POLICY_ACTION_CLAWBACK),
-                        "clawback");
+    assert_string_equal(policy_action_name(POLICY_ACTION_CLAWBACK), "clawback");
     assert_string_equal(policy_action_name(POLICY_ACTION_COUNT), "unknown");
     for (int i = 0; i < POLICY_ALERT_COUNT; i++)
-        assert_string_not_equal(
-            policy_alert_name((enum policy_alert)(1u << i)), "unknown");
+        assert_string_not_equal(policy_alert_name((enum policy_alert)(1u << i)),
+                                "unknown");
     assert_string_equal(policy_alert_name(POLICY_ALERT_STALE_PRICE),
                         "stale_price");
     assert_string_equal(policy_alert_name((enum policy_alert)(1u << 20)),

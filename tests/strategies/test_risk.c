@@ -16,7 +16,7 @@
 #include "strategies/risk.h"
 #include "strategies/state.h"
 
-#define USD(x) ((uint64_t)(x) * 1000000ull) /* 6 decimals */
+#define USD(x) ((uint64_t)(x)*1000000ull) /* 6 decimals */
 
 static struct u256
 u(uint64_t v)
@@ -175,8 +175,7 @@ test_shortfall_positions(void **state)
     assert_int_equal(risk_shortfall_positions(&sf, &s, 0.0, &p), KP_EINVAL);
     assert_int_equal(risk_shortfall_positions(&sf, &s, NAN, &p), KP_EINVAL);
     s.size_decimals = 99;
-    assert_int_equal(risk_shortfall_positions(&sf, &s, 2000.0, &p),
-                     KP_EINVAL);
+    assert_int_equal(risk_shortfall_positions(&sf, &s, 2000.0, &p), KP_EINVAL);
 }
 
 static void
@@ -211,8 +210,7 @@ test_vol_loading_factor(void **state)
     assert_true(risk_vol_loading(0.04, 0.02, 0.0, 3.0) == 1.0);
     assert_true(risk_vol_loading(0.04, 0.02, 1.0, 0.5) == 1.0);
     /* The cap itself is bounded. */
-    assert_true(risk_vol_loading(1e300, 1e-300, 4.0, 1e9) ==
-                RISK_LOADING_MAX);
+    assert_true(risk_vol_loading(1e300, 1e-300, 4.0, 1e9) == RISK_LOADING_MAX);
 }
 
 static void

@@ -1,0 +1,209 @@
+/* RPC client overhead: eth_chainId through rpc_call on a libuv loop versus
+ * the same request written by hand on a raw keep-alive socket, both to a
+ * local anvil. The overhead is the difference of the medians. Needs anvil
+ * (KP_SOURCE_DIR/node_modules/.bin/anvil, or ./node_modules/.bin/anvil);
+ * without it the benchmark says so and exits 0. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench/bench.h"
+#include "chain/rpc.h"
+
+#define REQ_BODY "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_chainId\",\"params\":[]}"
+
+static int
+bench_free_port(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+static pid_t
+bench_spawn_anvil(const char *bin, int port)
+{
+    char p[16];
+    pid_t parent = getpid(), pid;
+
+    snprintf(p, sizeof(p), "%d", port);
+    if ((pid = fork()) != 0)
+        return pid;
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(1);
+    int fd = open("/dev/null", O_RDWR);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    execl(bin, bin, "--host", "127.0.0.1", "--port", p, (char *)NULL);
+    _exit(127);
+}
+
+/* Connect, retrying until anvil listens (bounded). Returns: fd or -1. */
+static int
+bench_connect(int port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    uint64_t until = bench_now_ns() + 20000000000ull;
+    int one = 1;
+
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    while (bench_now_ns() < until) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+        if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+            return fd;
+        }
+        close(fd);
+        usleep(20000); /* startup only, not measured */
+    }
+    return -1;
+}
+
+/* One request/response on a keep-alive socket. Returns: 0 or -1. */
+static int
+bench_raw_roundtrip(int fd, const char *req, size_t reqlen)
+{
+    char buf[4096];
+    size_t have = 0;
+    char *end;
+
+    if (write(fd, req, reqlen) != (ssize_t)reqlen)
+        return -1;
+    for (;;) {
+        ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
+
+        if (n <= 0)
+            return -1;
+        have += (size_t)n;
+        buf[have] = '\0';
+        if ((end = strstr(buf, "\r\n\r\n")) != NULL) {
+            char *cl = strcasestr(buf, "content-length:");
+            size_t want = (size_t)(end - buf) + 4 +
+                          (cl ? strtoul(cl + 15, NULL, 10) : 0);
+
+            if (have >= want)
+                return 0;
+        }
+    }
+}
+
+static int bench_done;
+
+static void
+bench_cb(void *arg, const cJSON *result, const struct rpc_status *st)
+{
+    uv_loop_t *loop = arg;
+
+    if (!result || st->err)
+        abort();
+    bench_done++;
+    uv_stop(loop);
+}
+
+static double bench_last;
+
+static void
+bench_report_keep(const char *name, double *per_op, int n)
+{
+    qsort(per_op, (size_t)n, sizeof(*per_op), bench_cmp_double);
+    bench_last = per_op[n / 2];
+    printf("%s %.1f ns/op\n", name, bench_last);
+    fflush(stdout);
+}
+
+#define BENCH_RUN_KEEP(name, iters, body)                                     \
+    do {                                                                      \
+        double per_op_[BENCH_BATCHES];                                        \
+        for (int b_ = 0; b_ < BENCH_BATCHES; b_++) {                          \
+            uint64_t t0_ = bench_now_ns();                                    \
+            for (long i_ = 0; i_ < (long)(iters); i_++) {                     \
+                body;                                                         \
+            }                                                                 \
+            per_op_[b_] = (double)(bench_now_ns() - t0_) / (double)(iters);   \
+        }                                                                     \
+        bench_report_keep((name), per_op_, BENCH_BATCHES);                    \
+    } while (0)
+
+static void
+bench_run(int port)
+{
+    char req[512], url[64];
+    int reqlen, fd;
+    uv_loop_t loop;
+    struct rpc_client *c;
+    struct rpc_opts o;
+    struct rpc_endpoint_cfg ep = {.url = url};
+    double raw, rpc;
+
+    reqlen = snprintf(req, sizeof(req),
+                      "POST / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAccept: */*\r\n"
+                      "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+                      "\r\n%s", port, strlen(REQ_BODY), REQ_BODY);
+    if ((fd = bench_connect(port)) < 0) {
+        printf("bench_rpc skipped: anvil did not start\n");
+        return;
+    }
+    BENCH_RUN_KEEP("rpc_raw_keepalive_roundtrip", 200,
+                   if (bench_raw_roundtrip(fd, req, (size_t)reqlen)) abort());
+    raw = bench_last;
+    close(fd);
+
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+    uv_loop_init(&loop);
+    rpc_opts_init(&o);
+    o.head_poll_ms = 0;
+    if (rpc_client_new(&c, &loop, NULL, &ep, 1, &o) != 0)
+        abort();
+    BENCH_RUN_KEEP("rpc_call_roundtrip", 200, {
+        rpc_call(c, "eth_chainId", NULL, NULL, bench_cb, &loop, NULL);
+        uv_run(&loop, UV_RUN_DEFAULT);
+    });
+    rpc = bench_last;
+    printf("rpc_client_overhead %.1f ns/op\n", rpc - raw);
+    rpc_client_free(c);
+    while (uv_loop_alive(&loop))
+        uv_run(&loop, UV_RUN_NOWAIT);
+    uv_loop_close(&loop);
+}
+
+int
+main(void)
+{
+    const char *src = getenv("KP_SOURCE_DIR");
+    char bin[4096];
+    int port;
+    pid_t pid;
+
+    snprintf(bin, sizeof(bin), "%s/node_modules/.bin/anvil", src ? src : ".");
+    if (access(bin, X_OK) != 0 || (port = bench_free_port()) < 0) {
+        printf("bench_rpc skipped: no anvil at %s\n", bin);
+        return 0;
+    }
+    if ((pid = bench_spawn_anvil(bin, port)) < 0)
+        return 1;
+    bench_run(port);
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    return 0;
+}

@@ -1,0 +1,150 @@
+# Shared by tests/devnet/*.test.sh (sourced; not a test itself).
+#
+# Every test starts its own devnet in a temporary directory on a free port,
+# and an EXIT trap stops it by pid whatever happens, then prints
+# "N passed, M failed" and makes the exit status non-zero on any failure.
+# Checks go through cast (an independent client), not the devnet's own code.
+
+set -u
+
+ROOT=${KP_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+PATH="$ROOT/node_modules/.bin:$PATH"
+export PATH
+DEVNET="$ROOT/scripts/devnet"
+# One compiler cache for all tests of a build (compiling takes seconds).
+if [ -n "${KP_BUILD_DIR:-}" ]; then
+    export KP_DEVNET_CACHE="$KP_BUILD_DIR/devnet-cache"
+fi
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/kp-devnet-test.XXXXXX")
+STATE=$TMP/devnet
+passed=0
+failed=0
+
+ok() { passed=$((passed + 1)); echo "ok - $*"; }
+not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
+
+# check DESCRIPTION COMMAND...: pass when the command succeeds.
+check() {
+    local desc=$1
+    shift
+    if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+# A failure the rest of the test cannot go on from.
+die() {
+    not_ok "$*"
+    exit 1
+}
+
+# Stop every devnet this test started (state dirs listed in $TMP/started),
+# by pid; SIGKILL as a last resort. Never leaves anvil behind.
+stop_all() {
+    local dir pid
+    [ -f "$TMP/started" ] || return 0
+    while read -r dir; do
+        "$DEVNET" stop --state-dir "$dir" >/dev/null 2>&1
+        pid=$(cat "$dir/anvil.pid" 2>/dev/null) || continue
+        kill -9 "$pid" 2>/dev/null
+    done <"$TMP/started"
+}
+
+on_exit() {
+    local rc=$?
+    stop_all
+    rm -rf "$TMP"
+    echo "$passed passed, $failed failed"
+    if [ "$failed" -gt 0 ]; then exit 1; fi
+    exit "$rc"
+}
+trap on_exit EXIT
+trap 'exit 130' INT TERM
+
+# start_devnet DIR [options...]: start a devnet, remember it for cleanup.
+start_devnet() {
+    local dir=$1
+    shift
+    echo "$dir" >>"$TMP/started"
+    "$DEVNET" start --state-dir "$dir" "$@" >"$dir.start.out" 2>"$dir.start.err"
+}
+
+# Load devnet.json of DIR into RPC, WS, USD, FEED, CH, RESERVE, POOL,
+# KEEPER, ADMIN.
+load_devnet() {
+    local j=$1/devnet.json
+    RPC=$(jq -r .rpc_http "$j")
+    WS=$(jq -r .rpc_ws "$j")
+    USD=$(jq -r .contracts.usd "$j")
+    FEED=$(jq -r .contracts.feed "$j")
+    CH=$(jq -r .contracts.clearinghouse "$j")
+    RESERVE=$(jq -r .contracts.reserve "$j")
+    POOL=$(jq -r .contracts.backstop "$j")
+    KEEPER=$(jq -r .keeper_address "$j")
+    ADMIN=$(jq -r .admin_address "$j")
+}
+
+# Anvil dev account 5: holds no role anywhere.
+OUTSIDER=0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc
+
+# call ADDRESS SIGNATURE [ARGS...]: one return value, first word only
+# (cast appends "[1.2e3]" to big numbers).
+call() {
+    local to=$1 sig=$2
+    shift 2
+    cast call -r "$RPC" "$to" "$sig" "$@" | awk '{print $1; exit}'
+}
+
+# send FROM ADDRESS SIGNATURE [ARGS...]: from an unlocked dev account (or
+# an impersonated trader); succeeds when the tx is mined with status 1.
+send() {
+    local from=$1 to=$2 sig=$3
+    shift 3
+    local status
+    status=$(cast send -r "$RPC" --unlocked --from "$from" "$to" "$sig" "$@" --json 2>"$TMP/send.err" | jq -r .status)
+    [ "$status" = "0x1" ]
+}
+
+# reverts REASON FROM ADDRESS SIGNATURE [ARGS...]: the call is refused with
+# REASON in the error.
+reverts() {
+    local reason=$1 from=$2 to=$3 sig=$4
+    shift 4
+    local out
+    if out=$(cast send -r "$RPC" --unlocked --from "$from" "$to" "$sig" "$@" 2>&1); then
+        echo "    (succeeded, expected revert: $reason)"
+        return 1
+    fi
+    if ! grep -qF -- "$reason" <<<"$out"; then
+        echo "    (reverted without \"$reason\": $(tail -n 1 <<<"$out" | cut -c1-200))"
+        return 1
+    fi
+}
+
+head_block() { cast block-number -r "$RPC"; }
+
+# sum_logs ADDRESS EVENT_SIGNATURE FIELD FROM_BLOCK [TO_BLOCK]: sum of the
+# FIELD-th (0-based) non-indexed uint of matching logs; prints "count sum".
+sum_logs() {
+    local addr=$1 sig=$2 field=$3 from=$4 to=${5:-latest}
+    cast logs -r "$RPC" --from-block "$from" --to-block "$to" --address "$addr" "$sig" --json |
+        node -e '
+            let s = "";
+            process.stdin.on("data", (d) => { s += d; });
+            process.stdin.on("end", () => {
+                const logs = JSON.parse(s || "[]");
+                const f = Number(process.argv[1]);
+                let sum = 0n;
+                for (const l of logs) sum += BigInt("0x" + l.data.slice(2 + 64 * f, 2 + 64 * (f + 1)));
+                console.log(`${logs.length} ${sum}`);
+            });' "$field"
+}
+
+# Big-integer comparisons on decimal strings.
+bigcmp() { node -e 'const [a, op, b] = process.argv.slice(1); const x = BigInt(a), y = BigInt(b);
+    process.exit({ lt: x < y, le: x <= y, gt: x > y, ge: x >= y, eq: x === y, ne: x !== y }[op] ? 0 : 1);' "$1" "$2" "$3"; }
+# big EXPR: integer arithmetic (+ - * / and parentheses) on big numbers.
+big() { node -e 'const e = process.argv[1]; if (!/^[0-9+*\/() -]+$/.test(e)) process.exit(2);
+    console.log(String(eval(e.replace(/(\d+)/g, "$1n"))));' "$1"; }
+
+# A field of the last scenario summary line of FILE: summary_field FILE KEY.
+summary_field() { grep '^summary ' "$1" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p"; }
