@@ -20,7 +20,8 @@
 #include "bench/bench.h"
 #include "chain/rpc.h"
 
-#define REQ_BODY "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_chainId\",\"params\":[]}"
+#define REQ_BODY                                                               \
+    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_chainId\",\"params\":[]}"
 
 static int
 bench_free_port(void)
@@ -61,7 +62,8 @@ bench_spawn_anvil(const char *bin, int port)
 static int
 bench_connect(int port)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port)};
     uint64_t until = bench_now_ns() + 20000000000ull;
     int one = 1;
 
@@ -98,8 +100,8 @@ bench_raw_roundtrip(int fd, const char *req, size_t reqlen)
         buf[have] = '\0';
         if ((end = strstr(buf, "\r\n\r\n")) != NULL) {
             char *cl = strcasestr(buf, "content-length:");
-            size_t want = (size_t)(end - buf) + 4 +
-                          (cl ? strtoul(cl + 15, NULL, 10) : 0);
+            size_t want =
+                (size_t)(end - buf) + 4 + (cl ? strtoul(cl + 15, NULL, 10) : 0);
 
             if (have >= want)
                 return 0;
@@ -131,17 +133,17 @@ bench_report_keep(const char *name, double *per_op, int n)
     fflush(stdout);
 }
 
-#define BENCH_RUN_KEEP(name, iters, body)                                     \
-    do {                                                                      \
-        double per_op_[BENCH_BATCHES];                                        \
-        for (int b_ = 0; b_ < BENCH_BATCHES; b_++) {                          \
-            uint64_t t0_ = bench_now_ns();                                    \
-            for (long i_ = 0; i_ < (long)(iters); i_++) {                     \
-                body;                                                         \
-            }                                                                 \
-            per_op_[b_] = (double)(bench_now_ns() - t0_) / (double)(iters);   \
-        }                                                                     \
-        bench_report_keep((name), per_op_, BENCH_BATCHES);                    \
+#define BENCH_RUN_KEEP(name, iters, body)                                      \
+    do {                                                                       \
+        double per_op_[BENCH_BATCHES];                                         \
+        for (int b_ = 0; b_ < BENCH_BATCHES; b_++) {                           \
+            uint64_t t0_ = bench_now_ns();                                     \
+            for (long i_ = 0; i_ < (long)(iters); i_++) {                      \
+                body;                                                          \
+            }                                                                  \
+            per_op_[b_] = (double)(bench_now_ns() - t0_) / (double)(iters);    \
+        }                                                                      \
+        bench_report_keep((name), per_op_, BENCH_BATCHES);                     \
     } while (0)
 
 static void
@@ -155,10 +157,12 @@ bench_run(int port)
     struct rpc_endpoint_cfg ep = {.url = url};
     double raw, rpc;
 
-    reqlen = snprintf(req, sizeof(req),
-                      "POST / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAccept: */*\r\n"
-                      "Content-Type: application/json\r\nContent-Length: %zu\r\n"
-                      "\r\n%s", port, strlen(REQ_BODY), REQ_BODY);
+    reqlen =
+        snprintf(req, sizeof(req),
+                 "POST / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAccept: */*\r\n"
+                 "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+                 "\r\n%s",
+                 port, strlen(REQ_BODY), REQ_BODY);
     if ((fd = bench_connect(port)) < 0) {
         printf("bench_rpc skipped: anvil did not start\n");
         return;

@@ -54,8 +54,8 @@ struct http_client {
     CURL *pool[HTTP_POOL_MAX];
     size_t npool;
     size_t npending;
-    int depth;  /* > 0 while callbacks run: free is deferred */
-    bool dead;  /* http_client_free was called */
+    int depth; /* > 0 while callbacks run: free is deferred */
+    bool dead; /* http_client_free was called */
 };
 
 static void http_check_done(struct http_client *c);
@@ -301,8 +301,7 @@ http_finish(struct http_client *c, struct http_request *r, CURLcode rc)
     http_req_destroy(r);
 }
 
-static void
-http_teardown(struct http_client *c);
+static void http_teardown(struct http_client *c);
 
 static void
 http_check_done(struct http_client *c)
@@ -498,7 +497,8 @@ http_setup_easy(struct http_request *r, const struct http_req_opts *o,
                 const char *method)
 {
     CURL *e = r->easy;
-    uint32_t cto = o->connect_timeout_ms ? o->connect_timeout_ms : o->timeout_ms;
+    uint32_t cto =
+        o->connect_timeout_ms ? o->connect_timeout_ms : o->timeout_ms;
 
     curl_easy_setopt(e, CURLOPT_URL, o->url);
     curl_easy_setopt(e, CURLOPT_PRIVATE, r);

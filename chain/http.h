@@ -32,12 +32,12 @@ struct http_request;
 #define HTTP_MAX_TIMEOUT_MS (24u * 3600u * 1000u)
 
 struct http_req_opts {
-    const char *method;          /* "GET", "POST", ...; NULL: POST if a
-                                    body is given, else GET */
-    const char *url;             /* http:// or https:// only */
-    const char *const *headers;  /* "Name: value" lines, copied */
+    const char *method;         /* "GET", "POST", ...; NULL: POST if a
+                                   body is given, else GET */
+    const char *url;            /* http:// or https:// only */
+    const char *const *headers; /* "Name: value" lines, copied */
     size_t nheaders;
-    const void *body;            /* copied; may be NULL when body_len 0 */
+    const void *body; /* copied; may be NULL when body_len 0 */
     size_t body_len;
     uint32_t timeout_ms;         /* whole request, 1..HTTP_MAX_TIMEOUT_MS */
     uint32_t connect_timeout_ms; /* 0: same as timeout_ms */
@@ -47,16 +47,16 @@ struct http_req_opts {
 /* What a finished request reports. Everything is borrowed for the
  * duration of the callback only. */
 struct http_reply {
-    int err;              /* 0, KP_ETRANSPORT, KP_ETIMEOUT or KP_ELIMIT */
-    long status;          /* HTTP status, 0 if none was received */
-    const char *body;     /* reply body, NUL-terminated ("" if none) */
+    int err;          /* 0, KP_ETRANSPORT, KP_ETIMEOUT or KP_ELIMIT */
+    long status;      /* HTTP status, 0 if none was received */
+    const char *body; /* reply body, NUL-terminated ("" if none) */
     size_t body_len;
-    uint64_t elapsed_us;  /* from http_request_start to completion */
-    const char *errtext;  /* one line ("" when err == 0); names host and
-                             port at most, never the URL path */
-    bool sent;            /* false only when the request certainly never
-                             left (connection or name resolution failed),
-                             so repeating it elsewhere cannot duplicate */
+    uint64_t elapsed_us; /* from http_request_start to completion */
+    const char *errtext; /* one line ("" when err == 0); names host and
+                            port at most, never the URL path */
+    bool sent;           /* false only when the request certainly never
+                            left (connection or name resolution failed),
+                            so repeating it elsewhere cannot duplicate */
 };
 
 typedef void (*http_done_fn)(void *arg, const struct http_reply *rep);

@@ -267,8 +267,7 @@ rpc_status_fill(const struct rpc_call *k, struct rpc_status *st)
 }
 
 static void
-rpc_note_error(struct rpc_client *c, const struct rpc_call *k,
-               const char *text)
+rpc_note_error(struct rpc_client *c, const struct rpc_call *k, const char *text)
 {
     if (!k->internal)
         rpc_copy_text(c->last_error, sizeof(c->last_error), text);
@@ -318,8 +317,8 @@ rpc_deliver_item(struct rpc_call *k, size_t i, const struct rpc_reply_item *ri,
     }
     if (ri->err == KP_ERPC) {
         snprintf(text, sizeof(text), "rpc: %s: %s: RPC error %lld: %s",
-                 c->eps[k->ep].st.name, k->items[i].method,
-                 (long long)ri->code, ri->message);
+                 c->eps[k->ep].st.name, k->items[i].method, (long long)ri->code,
+                 ri->message);
         st.rpc_code = ri->code;
         st.rpc_message = ri->message;
         st.rpc_data = ri->data;
@@ -384,8 +383,7 @@ rpc_finish_later(struct rpc_call *k)
     rpc_park(k, uv_now(k->c->loop));
 }
 
-static void
-rpc_teardown(struct rpc_client *c);
+static void rpc_teardown(struct rpc_client *c);
 
 static void
 rpc_enter(struct rpc_client *c)
@@ -468,7 +466,8 @@ rpc_attempt(struct rpc_call *k)
     k->ep = ep;
     k->tried |= 1u << ep;
     k->attempts++;
-    rc = http_request_start(c->http, &(struct http_req_opts){
+    rc = http_request_start(c->http,
+                            &(struct http_req_opts){
                                 .method = "POST",
                                 .url = c->eps[ep].url,
                                 .headers = (const char *const *)c->eps[ep].hdrs,
@@ -555,13 +554,14 @@ rpc_on_http_status(struct rpc_call *k, const struct http_reply *rep)
     struct rpc_reply_item ri;
     cJSON *doc = NULL;
     char ex[512];
-    bool failover = rep->status >= 500 || rep->status == 429 ||
-                    rep->status == 408;
+    bool failover =
+        rep->status >= 500 || rep->status == 429 || rep->status == 408;
 
     k->err = KP_EHTTP;
     /* Providers often explain a refusal in a JSON-RPC error body. */
     if (rpc_reply_parse(&doc, &ri, NULL, 0, rep->body, rep->body_len, k->id, 1,
-                        false) == 0 && ri.err == KP_ERPC) {
+                        false) == 0 &&
+        ri.err == KP_ERPC) {
         rpc_set_text(k, "HTTP %ld: RPC error %lld: %s", rep->status,
                      (long long)ri.code, ri.message);
     } else {
@@ -589,8 +589,8 @@ rpc_on_http_body(struct rpc_call *k, const struct http_reply *rep)
 
     if (!items)
         items = kp_xcalloc(k->n, sizeof(*items));
-    if (rpc_reply_parse(&doc, items, why, sizeof(why), rep->body,
-                        rep->body_len, k->id, k->n, k->batch) != 0) {
+    if (rpc_reply_parse(&doc, items, why, sizeof(why), rep->body, rep->body_len,
+                        k->id, k->n, k->batch) != 0) {
         k->err = KP_EINVAL;
         rpc_set_text(k, "malformed reply: %s", why);
         rpc_endpoint_failed(c, k->ep, RPC_EC_MALFORMED, k->text);

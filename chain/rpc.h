@@ -12,8 +12,8 @@
  * Endpoints: each keeps health (latency EWMA, consecutive failures, head
  * height). A call goes to the best healthy endpoint - the fastest, where
  * latencies within latency_tolerance_ms count as equal and the one listed
- * first wins - and fails over to the next on transport, timeout, HTTP 5xx
- * or 429, and malformed replies. An endpoint whose head is more than
+ * first wins - and fails over to the next on transport, timeout, HTTP 5xx,
+ * 408 or 429, and malformed replies. An endpoint whose head is more than
  * max_lag_blocks behind the best known head is out of rotation until it
  * catches up; heads come from polling eth_blockNumber on every endpoint
  * (head_poll_ms) and from rpc_report_head. Endpoints that failed
@@ -72,10 +72,10 @@ enum rpc_errclass {
 extern const double rpc_latency_bounds_ms[RPC_LAT_BUCKETS - 1];
 
 struct rpc_endpoint_cfg {
-    const char *url;             /* http(s)://...; may hold secrets */
-    const char *name;            /* display name; NULL: derived from url */
-    const char *const *headers;  /* extra "Name: value" lines (e.g. auth);
-                                    never shown */
+    const char *url;            /* http(s)://...; may hold secrets */
+    const char *name;           /* display name; NULL: derived from url */
+    const char *const *headers; /* extra "Name: value" lines (e.g. auth);
+                                   never shown */
     size_t nheaders;
 };
 
@@ -103,26 +103,26 @@ enum rpc_repeat {
 
 /* Per-call options; a zeroed struct (or NULL) means the client defaults. */
 struct rpc_call_opts {
-    uint32_t timeout_ms;   /* per attempt; 0: client default */
-    uint32_t deadline_ms;  /* whole call with retries; 0: none */
+    uint32_t timeout_ms;  /* per attempt; 0: client default */
+    uint32_t deadline_ms; /* whole call with retries; 0: none */
     enum rpc_repeat repeat;
 };
 
 /* What the callback learns besides the result. Borrowed for the callback's
  * duration. */
 struct rpc_status {
-    int err;                /* 0 or a KP_E* code (see top of file);
-                               KP_ESTATE: no endpoint could be tried */
-    long http_status;       /* of the last attempt, 0 if none */
-    int64_t rpc_code;       /* KP_ERPC: the error object's code */
-    const char *rpc_message;/* KP_ERPC: its message, else NULL */
-    const cJSON *rpc_data;  /* KP_ERPC: its data member, or NULL */
-    const char *text;       /* one line; "" on success */
-    size_t endpoint;        /* index of the last endpoint tried, or
-                               RPC_ENDPOINT_NONE */
+    int err;                 /* 0 or a KP_E* code (see top of file);
+                                KP_ESTATE: no endpoint could be tried */
+    long http_status;        /* of the last attempt, 0 if none */
+    int64_t rpc_code;        /* KP_ERPC: the error object's code */
+    const char *rpc_message; /* KP_ERPC: its message, else NULL */
+    const cJSON *rpc_data;   /* KP_ERPC: its data member, or NULL */
+    const char *text;        /* one line; "" on success */
+    size_t endpoint;         /* index of the last endpoint tried, or
+                                RPC_ENDPOINT_NONE */
     const char *endpoint_name;
-    unsigned attempts;      /* HTTP requests made for this call */
-    uint64_t elapsed_us;    /* since the call was made */
+    unsigned attempts;   /* HTTP requests made for this call */
+    uint64_t elapsed_us; /* since the call was made */
 };
 
 /* `result` is NULL exactly when st->err != 0. */
@@ -132,20 +132,20 @@ typedef void (*rpc_cb)(void *arg, const cJSON *result,
 /* Counters per endpoint, for metrics and status pages. Plain values,
  * updated by the client; read them between loop iterations. */
 struct rpc_endpoint_stats {
-    char name[RPC_NAME_MAX];   /* display name, no secrets */
-    uint64_t requests;         /* HTTP requests sent */
-    uint64_t successes;        /* requests answered (incl. RPC errors) */
+    char name[RPC_NAME_MAX]; /* display name, no secrets */
+    uint64_t requests;       /* HTTP requests sent */
+    uint64_t successes;      /* requests answered (incl. RPC errors) */
     uint64_t errors[RPC_EC_COUNT];
     uint64_t latency_buckets[RPC_LAT_BUCKETS];
-    uint64_t latency_sum_us;   /* over answered requests */
+    uint64_t latency_sum_us; /* over answered requests */
     uint64_t latency_count;
-    double latency_ewma_ms;    /* 0 before the first answer */
+    double latency_ewma_ms; /* 0 before the first answer */
     uint32_t consecutive_failures;
     bool head_known;
-    uint64_t head;             /* last head height learned */
-    bool down;                 /* resting after repeated failures */
-    bool lagging;              /* behind the best head by > max_lag */
-    char last_error[160];      /* "" if none */
+    uint64_t head;        /* last head height learned */
+    bool down;            /* resting after repeated failures */
+    bool lagging;         /* behind the best head by > max_lag */
+    char last_error[160]; /* "" if none */
 };
 
 /* Fill `o` with the defaults listed in struct rpc_opts. */
@@ -158,9 +158,8 @@ void rpc_opts_init(struct rpc_opts *o);
  *          name; KP_ERANGE on a count or option out of range.
  * Out: *out   In: loop, http, eps, neps, o */
 int rpc_client_new(struct rpc_client **out, uv_loop_t *loop,
-                   struct http_client *http,
-                   const struct rpc_endpoint_cfg *eps, size_t neps,
-                   const struct rpc_opts *o);
+                   struct http_client *http, const struct rpc_endpoint_cfg *eps,
+                   size_t neps, const struct rpc_opts *o);
 
 /* Cancel all calls (no callbacks) and release the client. NULL: no-op.
  * May be called from a callback. */
@@ -175,8 +174,7 @@ void rpc_client_free(struct rpc_client *c);
  * Out: *id (optional, for rpc_cancel)
  * In: c, method, params_json, o (NULL: defaults), cb, arg */
 int rpc_call(struct rpc_client *c, const char *method, const char *params_json,
-             const struct rpc_call_opts *o, rpc_cb cb, void *arg,
-             uint64_t *id);
+             const struct rpc_call_opts *o, rpc_cb cb, void *arg, uint64_t *id);
 
 /* As rpc_call, but only ever on endpoint `idx` (no failover; safe calls
  * are still retried there).
@@ -256,11 +254,11 @@ int rpc_quantity_u64(const cJSON *v, uint64_t *out);
 
 /* One call's outcome in a reply. Pointers borrow from the parsed doc. */
 struct rpc_reply_item {
-    int err;                /* 0, KP_ERPC, or KP_EINVAL (no/bad reply) */
-    const cJSON *result;    /* err == 0 */
-    int64_t code;           /* err == KP_ERPC */
-    const char *message;    /* err == KP_ERPC */
-    const cJSON *data;      /* err == KP_ERPC, may be NULL */
+    int err;             /* 0, KP_ERPC, or KP_EINVAL (no/bad reply) */
+    const cJSON *result; /* err == 0 */
+    int64_t code;        /* err == KP_ERPC */
+    const char *message; /* err == KP_ERPC */
+    const cJSON *data;   /* err == KP_ERPC, may be NULL */
 };
 
 /* Parse a reply body to a request with ids first_id..first_id+n-1.

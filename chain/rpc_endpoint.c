@@ -47,7 +47,10 @@ static void
 rpc_collect_secrets(struct rpc_endpoint *e)
 {
     static const CURLUPart parts[RPC_MAX_SECRETS] = {
-        CURLUPART_USER, CURLUPART_PASSWORD, CURLUPART_PATH, CURLUPART_QUERY,
+        CURLUPART_USER,
+        CURLUPART_PASSWORD,
+        CURLUPART_PATH,
+        CURLUPART_QUERY,
     };
     CURLU *u = curl_url();
     size_t n = 0;
@@ -230,8 +233,8 @@ rpc_report_head(struct rpc_client *c, size_t idx, uint64_t head)
 /* 0: healthy; 1: failed recently, or rested and due for a probe;
  * 2: out of rotation (resting or lagging), last resort only. */
 static int
-rpc_tier(const struct rpc_client *c, const struct rpc_endpoint *e,
-         uint64_t now, uint64_t best)
+rpc_tier(const struct rpc_client *c, const struct rpc_endpoint *e, uint64_t now,
+         uint64_t best)
 {
     if (rpc_is_lagging(c, e, best) || rpc_is_down(c, e, now))
         return 2;
@@ -246,10 +249,12 @@ rpc_pick_endpoint(struct rpc_client *c, const struct rpc_call *k)
     double fastest = 0;
     bool have = false;
 
+    rpc_refresh_flags(c);
     if (k->pin != RPC_ENDPOINT_NONE)
         return k->pin;
     for (size_t i = 0; i < c->neps; i++) {
-        tiers[i] = (k->tried & (1u << i)) ? 3 : rpc_tier(c, &c->eps[i], now, best);
+        tiers[i] =
+            (k->tried & (1u << i)) ? 3 : rpc_tier(c, &c->eps[i], now, best);
         if (tiers[i] < top)
             top = tiers[i];
     }
@@ -264,8 +269,8 @@ rpc_pick_endpoint(struct rpc_client *c, const struct rpc_call *k)
         }
     }
     for (size_t i = 0; i < c->neps; i++)
-        if (tiers[i] == top && c->eps[i].st.latency_ewma_ms <=
-                                   fastest + c->o.latency_tolerance_ms)
+        if (tiers[i] == top &&
+            c->eps[i].st.latency_ewma_ms <= fastest + c->o.latency_tolerance_ms)
             return i;
     return RPC_ENDPOINT_NONE; /* not reached */
 }
@@ -302,8 +307,7 @@ rpc_endpoint_answered(struct rpc_client *c, size_t idx, uint64_t us)
 }
 
 void
-rpc_endpoint_count_error(struct rpc_client *c, size_t idx,
-                         enum rpc_errclass ec)
+rpc_endpoint_count_error(struct rpc_client *c, size_t idx, enum rpc_errclass ec)
 {
     assert(idx < c->neps && (unsigned)ec < RPC_EC_COUNT);
     c->eps[idx].st.errors[ec]++;

@@ -11,10 +11,10 @@
 
 struct rpc_endpoint {
     char *url;
-    char **hdrs;                   /* configured headers + content type */
+    char **hdrs; /* configured headers + content type */
     size_t nhdrs;
     char *secrets[RPC_MAX_SECRETS]; /* URL parts scrubbed from texts */
-    uint64_t down_until;           /* uv_now() ms */
+    uint64_t down_until;            /* uv_now() ms */
     bool poll_inflight;
     struct rpc_endpoint_stats st;
 };
@@ -22,7 +22,7 @@ struct rpc_endpoint {
 /* One method call: a single call, or one entry of a batch. */
 struct rpc_item {
     char *method;
-    char *params;                  /* until the body is built */
+    char *params; /* until the body is built */
     rpc_cb cb;
     void *arg;
 };
@@ -30,26 +30,26 @@ struct rpc_item {
 struct rpc_call {
     struct rpc_client *c;
     struct rpc_call *prev, *next;
-    uint64_t id;                   /* JSON id of the first item */
+    uint64_t id; /* JSON id of the first item */
     size_t n;
     bool batch;
     struct rpc_item *items;
     char *body;
     size_t body_len;
     bool safe;
-    bool internal;                 /* head poll: not a user call */
-    size_t pin;                    /* RPC_ENDPOINT_NONE: any endpoint */
+    bool internal; /* head poll: not a user call */
+    size_t pin;    /* RPC_ENDPOINT_NONE: any endpoint */
     uint32_t timeout_ms;
-    uint64_t t0_ns;                /* uv_hrtime() at the call */
-    uint64_t deadline;             /* uv_now() ms, 0: none */
+    uint64_t t0_ns;    /* uv_hrtime() at the call */
+    uint64_t deadline; /* uv_now() ms, 0: none */
     unsigned attempts, max_attempts, round;
-    uint32_t tried;                /* endpoints tried in this round */
-    size_t ep;                     /* endpoint of the last attempt */
+    uint32_t tried; /* endpoints tried in this round */
+    size_t ep;      /* endpoint of the last attempt */
     struct http_request *req;
-    bool waiting;                  /* parked until `due` */
-    bool finish_pending;           /* when due: report the error */
+    bool waiting;        /* parked until `due` */
+    bool finish_pending; /* when due: report the error */
     uint64_t due;
-    int err;                       /* error of the last attempt */
+    int err; /* error of the last attempt */
     long http_status;
     char text[RPC_TEXT_MAX];
 };
@@ -62,25 +62,26 @@ struct rpc_client {
     size_t neps;
     struct rpc_opts o;
     struct rpc_call *calls;
-    size_t nuser;                  /* user calls pending */
+    size_t nuser; /* user calls pending */
     uint64_t next_id;
     uint64_t rng;
     uv_timer_t retry_timer, poll_timer;
     int open_handles;
     bool ext_head_known;
     uint64_t ext_head;
-    int depth;                     /* > 0 while user callbacks run */
+    int depth; /* > 0 while user callbacks run */
     bool dead;
     char last_error[RPC_TEXT_MAX];
 };
 
 /* rpc_endpoint.c */
-int rpc_endpoint_setup(struct rpc_endpoint *e, const struct rpc_endpoint_cfg *cfg);
+int rpc_endpoint_setup(struct rpc_endpoint *e,
+                       const struct rpc_endpoint_cfg *cfg);
 void rpc_endpoint_cleanup(struct rpc_endpoint *e);
 size_t rpc_pick_endpoint(struct rpc_client *c, const struct rpc_call *k);
 void rpc_endpoint_answered(struct rpc_client *c, size_t idx, uint64_t us);
-void rpc_endpoint_failed(struct rpc_client *c, size_t idx,
-                         enum rpc_errclass ec, const char *text);
+void rpc_endpoint_failed(struct rpc_client *c, size_t idx, enum rpc_errclass ec,
+                         const char *text);
 void rpc_endpoint_count_error(struct rpc_client *c, size_t idx,
                               enum rpc_errclass ec);
 void rpc_endpoint_set_head(struct rpc_client *c, size_t idx, uint64_t head);

@@ -77,8 +77,7 @@ rpc_parse_one(const cJSON *o, struct rpc_reply_item *it, const char **why)
     if (ver && !(cJSON_IsString(ver) && !strcmp(ver->valuestring, "2.0")))
         return *why = "reply has a wrong jsonrpc version", KP_EINVAL;
     if (!res == !err)
-        return *why = "reply needs exactly one of result and error",
-               KP_EINVAL;
+        return *why = "reply needs exactly one of result and error", KP_EINVAL;
     if (err) {
         if (rpc_parse_error_obj(err, it) != 0)
             return *why = "reply has a malformed error object", KP_EINVAL;
@@ -158,7 +157,8 @@ rpc_parse_batch(const cJSON *root, struct rpc_reply_item *items, char *errbuf,
     }
     if (!cJSON_IsArray(root))
         return rpc_reply_fail(errbuf, errcap, "batch reply is not an array");
-    cJSON_ArrayForEach(el, root) {
+    cJSON_ArrayForEach(el, root)
+    {
         const char *why = NULL;
         long i = rpc_id_index(cJSON_GetObjectItemCaseSensitive(el, "id"),
                               first_id, n);
@@ -188,8 +188,8 @@ rpc_only_space(const char *p, const char *end)
 
 int
 rpc_reply_parse(cJSON **doc, struct rpc_reply_item *items, char *errbuf,
-                size_t errcap, const char *body, size_t len,
-                uint64_t first_id, size_t n, bool batch)
+                size_t errcap, const char *body, size_t len, uint64_t first_id,
+                size_t n, bool batch)
 {
     const char *end = NULL;
     cJSON *root;

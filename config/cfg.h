@@ -74,7 +74,7 @@ struct cfg_secret {
     char value[CFG_SECRET_MAX];
 };
 
-/* --- protocol-level sections ------------------------------------------ */
+/* --- protocol-level sections --- */
 
 struct cfg_rpc_endpoint {
     char name[CFG_NAME_MAX]; /* default "rpc<index>" */
@@ -113,7 +113,7 @@ struct cfg_keystore {
 };
 
 struct cfg_signer {
-    enum cfg_signer_kind kind;   /* which one of the three was given */
+    enum cfg_signer_kind kind; /* which one of the three was given */
     struct cfg_keystore keystore;
     char key_file[CFG_PATH_MAX]; /* raw hex key file */
     char key_env[CFG_NAME_MAX];  /* name of the variable holding the key */
@@ -266,7 +266,7 @@ struct cfg {
     struct cfg_log log;
 };
 
-/* --- errors ----------------------------------------------------------- */
+/* --- errors --- */
 
 struct cfg_error {
     char *file;
@@ -303,7 +303,7 @@ int cfg_error_format(char *out, size_t cap, const struct cfg_error *err);
  * were dropped. */
 void cfg_errors_print(FILE *f, const struct cfg_errors *e);
 
-/* --- loading ---------------------------------------------------------- */
+/* --- loading --- */
 
 /* Check secret references for syntax only; do not read variables or
  * files (values stay empty). For checking a config away from its secrets,
@@ -322,8 +322,8 @@ int cfg_load(struct cfg *cfg, const char *path, unsigned flags,
  * and relative ${file:} paths resolve against the working directory.
  * Returns: 0 or KP_ECONFIG as cfg_load.
  * Out: cfg, errs   In: name, buf, len, flags */
-int cfg_load_mem(struct cfg *cfg, const char *name, const char *buf,
-                 size_t len, unsigned flags, struct cfg_errors *errs);
+int cfg_load_mem(struct cfg *cfg, const char *name, const char *buf, size_t len,
+                 unsigned flags, struct cfg_errors *errs);
 
 /* Wipe every secret and free what cfg_load allocated. cfg may be one
  * that failed to load, or zeroed. */

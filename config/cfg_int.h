@@ -50,12 +50,12 @@ enum cfg_type {
 };
 
 /* Key flags. */
-#define CF_REQUIRED 0x01u      /* must be present                         */
-#define CF_SECRET 0x02u        /* struct cfg_secret; reference required   */
-#define CF_SECRET_OK 0x04u     /* struct cfg_secret; reference or inline  */
-#define CF_MIN_EXCL 0x08u      /* CT_DOUBLE: bound excluded               */
+#define CF_REQUIRED 0x01u  /* must be present                         */
+#define CF_SECRET 0x02u    /* struct cfg_secret; reference required   */
+#define CF_SECRET_OK 0x04u /* struct cfg_secret; reference or inline  */
+#define CF_MIN_EXCL 0x08u  /* CT_DOUBLE: bound excluded               */
 #define CF_MAX_EXCL 0x10u
-#define CF_OMIT_EMPTY 0x20u    /* print only when set                     */
+#define CF_OMIT_EMPTY 0x20u /* print only when set                     */
 
 struct cfg_enum {
     const char *name;
@@ -69,8 +69,8 @@ struct cfg_key {
     const char *name;
     enum cfg_type type;
     unsigned flags;
-    size_t off;   /* of the field in the section's struct */
-    size_t size;  /* of the field; CT_LIST: of one element */
+    size_t off;                  /* of the field in the section's struct */
+    size_t size;                 /* of the field; CT_LIST: of one element */
     size_t count_off, max_items; /* CT_LIST: size_t count; capacity */
     const char *def, *min, *max; /* as text; NULL: none (CT_LIST: min is
                                     the minimum number of entries) */
@@ -107,17 +107,17 @@ struct cfg_ctx {
 };
 
 /* Report an error at node `at` (NULL: about the whole file). */
-void cfg_ctx_error(struct cfg_ctx *ctx, const struct ynode *at,
-                   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void cfg_ctx_error(struct cfg_ctx *ctx, const struct ynode *at, const char *fmt,
+                   ...) __attribute__((format(printf, 3, 4)));
 
 /* Apply `schema` to mapping `map` (NULL: absent, defaults only), storing
  * into obj. `owner` is the key node the mapping belongs to (for "missing
  * key" errors); path names it in messages ("" at the root). */
 void cfg_walk_map(struct cfg_ctx *ctx, const struct cfg_schema *schema,
-                  const struct ynode *map, const struct ynode *owner,
-                  void *obj, const char *path);
+                  const struct ynode *map, const struct ynode *owner, void *obj,
+                  const char *path);
 
-/* --- value types (types.c) --------------------------------------------- */
+/* --- value types (types.c) --- */
 
 /* What printing a value may depend on beyond the value itself. */
 struct cfg_print_ctx {
@@ -154,7 +154,7 @@ bool cfg_url_is_loopback(const char *s, size_t len);
 /* Write s as a YAML double-quoted string. */
 void cfg_print_quoted(FILE *f, const char *s);
 
-/* --- secret references (secret.c) ------------------------------------- */
+/* --- secret references (secret.c) --- */
 
 /* Returns: whether s[0..len) has the shape of a reference "${...}". */
 bool cfg_is_reference(const char *s, size_t len);
@@ -177,7 +177,7 @@ int cfg_join_path(char *out, size_t cap, const char *dir, const char *path,
  *          KP_EINVAL (not a regular file).   Out: *buf (free it), *len */
 int cfg_read_file(char **buf, size_t *len, const char *path, size_t cap);
 
-/* --- text helpers (text.c) -------------------------------------------- */
+/* --- text helpers (text.c) --- */
 
 /* Quote s[0..len) for a message: printable ASCII kept, other bytes as
  * \xHH, cut after 48 characters with "...". cap >= 8; CFG_QUOTE_MAX
@@ -195,9 +195,8 @@ size_t cfg_edit_distance(const char *a, size_t alen, const char *b,
 const char *cfg_suggest(const char *s, size_t len, const char *const *names,
                         size_t n);
 
-/* Check the light syntax of an ABI call signature "name(types)" or
- * "name(types)(types)": identifier, balanced parentheses, elementary
- * type names, optional array suffixes.
+/* Check an ABI call signature "name(types)" or "name(types)(outputs)"
+ * with chain/abi.h's parser; it must name a function.
  * Returns: 0 with the counts of inputs and outputs (-1: no output list)
  *          and whether each list is exactly one uintN; or nonzero with
  *          a reason in why. */

@@ -59,8 +59,9 @@ load_buffer(struct cfg_protocol *p, struct source *src, const char *dir,
         return;
     }
     if (root->kind != YNODE_MAP) {
-        cfg_ctx_error(&ctx, root, "expected a mapping of sections "
-                                  "(protocol:, chain:, ...) at the top level");
+        cfg_ctx_error(&ctx, root,
+                      "expected a mapping of sections "
+                      "(protocol:, chain:, ...) at the top level");
         return;
     }
     if (strlen(src->path) >= sizeof(p->path)) {
@@ -98,7 +99,7 @@ load_file(struct cfg_protocol *p, struct source *src, unsigned flags,
     free(buf);
 }
 
-/* --- directories ----------------------------------------------------------- */
+/* --- directories --- */
 
 static int
 cmp_str(const void *a, const void *b)
@@ -138,8 +139,7 @@ list_dir(char ***names, size_t *n, const char *dir, struct cfg_errors *errs)
             continue;
         if (count == CFG_MAX_FILES) {
             cfg_errors_add(errs, dir, 0, 0,
-                           "too many *.yaml files (at most %d)",
-                           CFG_MAX_FILES);
+                           "too many *.yaml files (at most %d)", CFG_MAX_FILES);
             break;
         }
         v[count] = kp_xmalloc(dl + strlen(de->d_name) + 2);
@@ -154,7 +154,7 @@ list_dir(char ***names, size_t *n, const char *dir, struct cfg_errors *errs)
     return 0;
 }
 
-/* --- checks across files --------------------------------------------------- */
+/* --- checks across files --- */
 
 static const struct ynode *
 name_node(const struct ynode *root)
@@ -214,16 +214,15 @@ merge_section(struct cfg *cfg, const struct source *src, const char *key,
     }
     if (cfg->n_protocols == 0)
         return;
-    memcpy(out, (const char *)&cfg->protocols[first == SIZE_MAX ? 0 : first] +
-                    off,
+    memcpy(out,
+           (const char *)&cfg->protocols[first == SIZE_MAX ? 0 : first] + off,
            size);
     for (size_t i = 0; i < cfg->n_protocols; i++)
         memcpy((char *)&cfg->protocols[i] + off, out, size);
 }
 
 static void
-check_across(struct cfg *cfg, const struct source *src,
-             struct cfg_errors *errs)
+check_across(struct cfg *cfg, const struct source *src, struct cfg_errors *errs)
 {
     check_protocol_names(cfg, src, errs);
     merge_section(cfg, src, "metrics", offsetof(struct cfg_protocol, metrics),
@@ -232,7 +231,7 @@ check_across(struct cfg *cfg, const struct source *src,
                   sizeof(cfg->log), &cfg->log, errs);
 }
 
-/* --- entry points ---------------------------------------------------------- */
+/* --- entry points --- */
 
 static int
 finish(struct cfg *cfg, struct source *src, size_t before,
@@ -328,8 +327,7 @@ cfg_cleanup(struct cfg *cfg)
     if (cfg == NULL)
         return;
     if (cfg->protocols != NULL) {
-        kp_wipe(cfg->protocols,
-                cfg->n_protocols * sizeof(cfg->protocols[0]));
+        kp_wipe(cfg->protocols, cfg->n_protocols * sizeof(cfg->protocols[0]));
         free(cfg->protocols);
     }
     memset(cfg, 0, sizeof(*cfg));

@@ -60,8 +60,7 @@ print_list(FILE *f, const struct cfg_key *k, const char *obj, int indent,
     }
     fputc('\n', f);
     for (size_t i = 0; i < n; i++)
-        print_map(f, k->aux, obj + k->off + i * k->size, indent + 4, true,
-                  pc);
+        print_map(f, k->aux, obj + k->off + i * k->size, indent + 4, true, pc);
 }
 
 static void

@@ -9,28 +9,31 @@
 
 #define FSIZE(T, m) sizeof(((T *)0)->m)
 
-#define KEY(T, m, name, type, flags, def, min, max)                           \
-    {name, type, flags, offsetof(T, m), FSIZE(T, m), 0, 0, def, min, max, NULL}
-#define KEY_ENUM(T, m, name, flags, def, table)                               \
-    {name,  CT_ENUM, flags, offsetof(T, m), FSIZE(T, m), 0, 0, def, NULL,     \
-     NULL,  table}
-#define KEY_SECTION(T, m, name, flags, schema)                                \
-    {name, CT_SECTION, flags, offsetof(T, m), FSIZE(T, m), 0, 0, NULL, NULL,  \
-     NULL, &schema}
-#define KEY_LIST(T, m, count, name, flags, min, schema)                       \
-    {name,                                                                    \
-     CT_LIST,                                                                 \
-     flags,                                                                   \
-     offsetof(T, m),                                                          \
-     FSIZE(T, m[0]),                                                          \
-     offsetof(T, count),                                                      \
-     FSIZE(T, m) / FSIZE(T, m[0]),                                            \
-     NULL,                                                                    \
-     min,                                                                     \
-     NULL,                                                                    \
-     &schema}
-#define SCHEMA(name, keys, check, is_set)                                     \
-    {name, keys, sizeof(keys) / sizeof((keys)[0]), check, is_set}
+#define KEY(T, m, name, type, flags, def, min, max)                            \
+    {                                                                          \
+        name, type, flags, offsetof(T, m), FSIZE(T, m), 0, 0, def, min, max,   \
+            NULL                                                               \
+    }
+#define KEY_ENUM(T, m, name, flags, def, table)                                \
+    {                                                                          \
+        name, CT_ENUM, flags, offsetof(T, m), FSIZE(T, m), 0, 0, def, NULL,    \
+            NULL, table                                                        \
+    }
+#define KEY_SECTION(T, m, name, flags, schema)                                 \
+    {                                                                          \
+        name, CT_SECTION, flags, offsetof(T, m), FSIZE(T, m), 0, 0, NULL,      \
+            NULL, NULL, &schema                                                \
+    }
+#define KEY_LIST(T, m, count, name, flags, min, schema)                        \
+    {                                                                          \
+        name, CT_LIST, flags, offsetof(T, m), FSIZE(T, m[0]),                  \
+            offsetof(T, count), FSIZE(T, m) / FSIZE(T, m[0]), NULL, min, NULL, \
+            &schema                                                            \
+    }
+#define SCHEMA(name, keys, check, is_set)                                      \
+    {                                                                          \
+        name, keys, sizeof(keys) / sizeof((keys)[0]), check, is_set            \
+    }
 
 #define REQ CF_REQUIRED
 
@@ -76,7 +79,7 @@ static const struct cfg_enum log_formats[] = {
 
 #define PAGERDUTY_EVENTS_URL "https://events.pagerduty.com/v2/enqueue"
 
-/* --- helpers for the rules ------------------------------------------------- */
+/* --- helpers for the rules --- */
 
 /* Returns: whether key `name` is given in map with a non-null value. */
 static bool
@@ -119,8 +122,8 @@ check_unique(struct cfg_ctx *ctx, const struct named *v, size_t n,
                 cfg_ctx_error(ctx, v[i].node,
                               "%s[%zu].name: duplicate %s name '%s' (first "
                               "used by %s[%zu])",
-                              v[i].path, v[i].index, what, v[i].name,
-                              v[j].path, v[j].index);
+                              v[i].path, v[i].index, what, v[i].name, v[j].path,
+                              v[j].index);
                 break;
             }
 }
@@ -129,8 +132,8 @@ check_unique(struct cfg_ctx *ctx, const struct named *v, size_t n,
  * apart with the name at offset 0. Returns: the new count in out. */
 static size_t
 collect_names(struct named *out, size_t n, const struct ynode *map,
-              const char *key, const char *path, const void *base,
-              size_t size, size_t count)
+              const char *key, const char *path, const void *base, size_t size,
+              size_t count)
 {
     const struct ynode *seq = ynode_map_get(map, key, NULL);
 
@@ -150,7 +153,7 @@ collect_names(struct named *out, size_t n, const struct ynode *map,
     return n;
 }
 
-/* --- protocol ---------------------------------------------------------------- */
+/* --- protocol --- */
 
 static const struct cfg_key protocol_keys[] = {
     KEY(struct cfg_protocol, name, "name", CT_NAME, REQ, NULL, NULL, NULL),
@@ -160,7 +163,7 @@ static const struct cfg_key protocol_keys[] = {
 static const struct cfg_schema protocol_schema =
     SCHEMA("protocol", protocol_keys, NULL, NULL);
 
-/* --- chain ------------------------------------------------------------------- */
+/* --- chain --- */
 
 #define S struct cfg_rpc_endpoint
 static const struct cfg_key rpc_keys[] = {
@@ -211,8 +214,8 @@ static const struct cfg_key chain_keys[] = {
     KEY_LIST(S, rpc, n_rpc, "rpc", REQ, "1", rpc_schema),
     KEY_LIST(S, ws, n_ws, "ws", 0, NULL, ws_schema),
     KEY(S, max_lag_blocks, "max_lag_blocks", CT_U32, 0, "3", "0", "10000"),
-    KEY(S, request_timeout_ms, "request_timeout", CT_DURATION, 0, "5s",
-        "100ms", "5m"),
+    KEY(S, request_timeout_ms, "request_timeout", CT_DURATION, 0, "5s", "100ms",
+        "5m"),
     KEY(S, poll_interval_ms, "poll_interval", CT_DURATION, 0, "2s", "100ms",
         "1h"),
     KEY(S, confirmations, "confirmations", CT_U32, 0, "1", "0", "1000"),
@@ -223,7 +226,7 @@ static const struct cfg_key chain_keys[] = {
 static const struct cfg_schema chain_schema =
     SCHEMA("chain", chain_keys, chain_check, NULL);
 
-/* --- signer ------------------------------------------------------------------ */
+/* --- signer --- */
 
 static bool
 keystore_is_set(const void *obj)
@@ -289,7 +292,7 @@ static const struct cfg_key signer_keys[] = {
 static const struct cfg_schema signer_schema =
     SCHEMA("signer", signer_keys, signer_check, NULL);
 
-/* --- oracles ----------------------------------------------------------------- */
+/* --- oracles --- */
 
 /* A feed updates at least once per heartbeat; a max_age below it would
  * call a healthy feed stale between updates. */
@@ -322,7 +325,7 @@ static const struct cfg_key oracle_keys[] = {
 static const struct cfg_schema oracle_schema =
     SCHEMA("oracles[]", oracle_keys, oracle_check, NULL);
 
-/* --- reserve ----------------------------------------------------------------- */
+/* --- reserve --- */
 
 #define S struct cfg_reserve_contracts
 static const struct cfg_key contracts_keys[] = {
@@ -360,7 +363,7 @@ static const struct cfg_key reserve_keys[] = {
 static const struct cfg_schema reserve_schema =
     SCHEMA("reserve", reserve_keys, NULL, NULL);
 
-/* --- strategies -------------------------------------------------------------- */
+/* --- strategies --- */
 
 /* The budget has no sensible default: it is the operator's risk limit. */
 static void
@@ -413,7 +416,7 @@ static const struct cfg_key strategies_keys[] = {
 static const struct cfg_schema strategies_schema =
     SCHEMA("strategies", strategies_keys, NULL, NULL);
 
-/* --- tx ---------------------------------------------------------------------- */
+/* --- tx --- */
 
 static void
 tx_check(struct cfg_ctx *ctx, const struct ynode *map,
@@ -428,20 +431,19 @@ tx_check(struct cfg_ctx *ctx, const struct ynode *map,
 
 #define S struct cfg_tx
 static const struct cfg_key tx_keys[] = {
-    KEY(S, gas_limit_margin_bps, "gas_limit_margin", CT_PERCENT, 0, "20%",
-        "0%", "200%"),
+    KEY(S, gas_limit_margin_bps, "gas_limit_margin", CT_PERCENT, 0, "20%", "0%",
+        "200%"),
     KEY(S, max_fee, "max_fee", CT_WEI, 0, "500gwei", "1", NULL),
     KEY(S, priority_fee, "priority_fee", CT_WEI, 0, "2gwei", NULL, NULL),
     KEY(S, replace_after_blocks, "replace_after_blocks", CT_U32, 0, "3", "1",
         "1000"),
-    KEY(S, fee_bump_bps, "fee_bump", CT_PERCENT, 0, "12.5%", "12.5%",
-        "100%"),
+    KEY(S, fee_bump_bps, "fee_bump", CT_PERCENT, 0, "12.5%", "12.5%", "100%"),
 };
 #undef S
 static const struct cfg_schema tx_schema =
     SCHEMA("tx", tx_keys, tx_check, NULL);
 
-/* --- alerts ------------------------------------------------------------------ */
+/* --- alerts --- */
 
 /* Slack and generic webhook URLs carry their token in the URL, so they
  * must be references - except on a loopback host (a local relay). The
@@ -500,8 +502,8 @@ static const struct cfg_key channel_keys[] = {
     KEY_ENUM(S, type, "type", REQ, NULL, channel_types),
     KEY(S, url, "url", CT_HTTP_URL, CF_SECRET_OK | CF_OMIT_EMPTY, NULL, NULL,
         NULL),
-    KEY(S, routing_key, "routing_key", CT_TEXT, CF_SECRET | CF_OMIT_EMPTY,
-        NULL, NULL, NULL),
+    KEY(S, routing_key, "routing_key", CT_TEXT, CF_SECRET | CF_OMIT_EMPTY, NULL,
+        NULL, NULL),
     KEY_ENUM(S, min_severity, "min_severity", 0, "warning", severities),
 };
 #undef S
@@ -514,9 +516,9 @@ alerts_check(struct cfg_ctx *ctx, const struct ynode *map,
 {
     const struct cfg_alerts *a = obj;
     struct named names[CFG_MAX_CHANNELS];
-    size_t n = collect_names(names, 0, map, "channels", "alerts.channels",
-                             a->channels, sizeof(a->channels[0]),
-                             a->n_channels);
+    size_t n =
+        collect_names(names, 0, map, "channels", "alerts.channels", a->channels,
+                      sizeof(a->channels[0]), a->n_channels);
 
     check_unique(ctx, names, n, "channel");
 }
@@ -529,7 +531,7 @@ static const struct cfg_key alerts_keys[] = {
 static const struct cfg_schema alerts_schema =
     SCHEMA("alerts", alerts_keys, alerts_check, NULL);
 
-/* --- metrics, log ------------------------------------------------------------ */
+/* --- metrics, log --- */
 
 static const struct cfg_key metrics_keys[] = {
     {"listen", CT_HOSTPORT, 0, 0, sizeof(struct cfg_metrics), 0, 0,
@@ -544,10 +546,9 @@ static const struct cfg_key log_keys[] = {
     KEY_ENUM(S, format, "format", 0, "text", log_formats),
 };
 #undef S
-static const struct cfg_schema log_schema =
-    SCHEMA("log", log_keys, NULL, NULL);
+static const struct cfg_schema log_schema = SCHEMA("log", log_keys, NULL, NULL);
 
-/* --- root -------------------------------------------------------------------- */
+/* --- root --- */
 
 static void
 protocol_check(struct cfg_ctx *ctx, const struct ynode *map,

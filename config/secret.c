@@ -105,15 +105,14 @@ cfg_join_path(char *out, size_t cap, const char *dir, const char *path,
 }
 
 static int
-resolve_env(struct cfg_secret *sec, const char *name, char *why,
-            size_t whycap)
+resolve_env(struct cfg_secret *sec, const char *name, char *why, size_t whycap)
 {
     const char *v = getenv(name);
     size_t n;
 
     if (v == NULL)
-        return snprintf(why, whycap,
-                        "environment variable '%s' is not set", name),
+        return snprintf(why, whycap, "environment variable '%s' is not set",
+                        name),
                KP_ENOTFOUND;
     if ((n = strlen(v)) == 0)
         return snprintf(why, whycap, "environment variable '%s' is empty",
@@ -149,8 +148,7 @@ take_file_value(struct cfg_secret *sec, const char *path, char *b, size_t n,
 }
 
 static int
-resolve_file(struct cfg_secret *sec, const char *path, char *why,
-             size_t whycap)
+resolve_file(struct cfg_secret *sec, const char *path, char *why, size_t whycap)
 {
     char *b;
     size_t n;
@@ -166,8 +164,8 @@ resolve_file(struct cfg_secret *sec, const char *path, char *why,
                         path),
                rc;
     if (rc != 0)
-        return snprintf(why, whycap, "cannot read secret file '%s': %s",
-                        path, strerror(errno)),
+        return snprintf(why, whycap, "cannot read secret file '%s': %s", path,
+                        strerror(errno)),
                rc;
     rc = take_file_value(sec, path, b, n, why, whycap);
     kp_wipe(b, n);
@@ -186,14 +184,14 @@ cfg_secret_resolve(struct cfg_secret *sec, const char *s, size_t len,
     assert(sec != NULL && cfg_is_reference(s, len) && dir != NULL);
     memset(sec, 0, sizeof(*sec));
     if (blen >= sizeof(sec->ref))
-        return snprintf(why, whycap, "reference too long (more than %zu "
-                                     "characters)",
+        return snprintf(why, whycap,
+                        "reference too long (more than %zu "
+                        "characters)",
                         sizeof(sec->ref) - 1),
                KP_ELIMIT;
     memcpy(sec->ref, body, blen);
     sec->ref[blen] = '\0';
-    if (blen > 4 && !memcmp(body, "env:", 4) &&
-        is_env_name(body + 4, blen - 4))
+    if (blen > 4 && !memcmp(body, "env:", 4) && is_env_name(body + 4, blen - 4))
         return flags & CFG_LOAD_NO_SECRETS
                    ? 0
                    : resolve_env(sec, sec->ref + 4, why, whycap);

@@ -1,11 +1,13 @@
-/* text.c - message quoting, key suggestions, ABI signature syntax
+/* text.c - message quoting, key suggestions, ABI signature checks
  * (cfg_int.h). */
 #include "config/cfg_int.h"
 
 #include <assert.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "chain/abi.h"
 #include "chain/err.h"
 
 #define QUOTE_MAX 48
@@ -108,165 +110,53 @@ cfg_suggest(const char *s, size_t len, const char *const *names, size_t n)
     return best;
 }
 
-/* --- ABI signatures ------------------------------------------------------ */
+/* --- ABI signatures --- */
 
-struct sigparse {
-    const char *s;
-    size_t len, i;
-    unsigned depth;
-    const char *why;
-};
-
+/* Returns: whether tuple node `t` of sig has exactly one member, a uintN. */
 static bool
-is_ident(char c, bool first)
+is_one_uint(const struct abi_sig *sig, uint16_t t)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-           c == '$' || (!first && c >= '0' && c <= '9');
-}
+    const struct abi_type *tuple;
 
-/* Returns: whether s[0..len) is 1-3 digits without a leading zero. */
-static bool
-parse_bits(const char *s, size_t len, unsigned *bits)
-{
-    *bits = 0;
-    if (len == 0 || len > 3 || s[0] == '0')
+    if (t == ABI_NONE)
         return false;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        *bits = *bits * 10 + (unsigned)(s[i] - '0');
-    }
-    return true;
-}
-
-/* Returns: whether s[0..len) starts with prefix and a valid size follows
- * (empty allowed when bare_ok). */
-static bool
-sized(const char *s, size_t len, const char *prefix, unsigned lo,
-      unsigned hi, unsigned step, bool bare_ok)
-{
-    size_t pl = strlen(prefix);
-    unsigned bits;
-
-    if (len < pl || memcmp(s, prefix, pl) != 0)
-        return false;
-    if (len == pl)
-        return bare_ok;
-    return parse_bits(s + pl, len - pl, &bits) && bits >= lo && bits <= hi &&
-           bits % step == 0;
-}
-
-/* Returns: whether s[0..len) names an elementary ABI type. */
-static bool
-is_elementary(const char *s, size_t len, bool *is_uint)
-{
-    static const char *const plain[] = {"address", "bool", "string",
-                                        "function"};
-
-    *is_uint = false;
-    for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
-        if (strlen(plain[i]) == len && !memcmp(plain[i], s, len))
-            return true;
-    if (sized(s, len, "uint", 8, 256, 8, true))
-        return *is_uint = true, true;
-    return sized(s, len, "int", 8, 256, 8, true) ||
-           sized(s, len, "bytes", 1, 32, 1, true);
-}
-
-static int parse_list(struct sigparse *p, int *count, bool *one_uint);
-
-/* type := (elementary | "(" list ")") ("[" digits? "]")* */
-static int
-parse_type(struct sigparse *p, bool *is_uint)
-{
-    size_t start = p->i;
-
-    *is_uint = false;
-    if (p->i < p->len && p->s[p->i] == '(') {
-        int n;
-        bool u;
-
-        if (parse_list(p, &n, &u) != 0)
-            return KP_EINVAL;
-    } else {
-        while (p->i < p->len && is_ident(p->s[p->i], false))
-            p->i++;
-        if (!is_elementary(p->s + start, p->i - start, is_uint)) {
-            p->why = p->i == start ? "expected a type"
-                                   : "unknown ABI type";
-            return KP_EINVAL;
-        }
-    }
-    while (p->i < p->len && p->s[p->i] == '[') {
-        *is_uint = false;
-        for (p->i++; p->i < p->len && p->s[p->i] >= '0' && p->s[p->i] <= '9';)
-            p->i++;
-        if (p->i == p->len || p->s[p->i] != ']')
-            return p->why = "unclosed '['", KP_EINVAL;
-        p->i++;
-    }
-    return 0;
-}
-
-/* list := "(" [type ("," type)*] ")" */
-static int
-parse_list(struct sigparse *p, int *count, bool *one_uint)
-{
-    bool u = false;
-
-    *count = 0;
-    if (p->i == p->len || p->s[p->i] != '(')
-        return p->why = "expected '('", KP_EINVAL;
-    if (++p->depth > 8)
-        return p->why = "tuples nested too deep", KP_EINVAL;
-    p->i++;
-    if (p->i < p->len && p->s[p->i] == ')') {
-        p->i++;
-        p->depth--;
-        *one_uint = false;
-        return 0;
-    }
-    for (;;) {
-        if (parse_type(p, &u) != 0)
-            return KP_EINVAL;
-        (*count)++;
-        if (p->i < p->len && p->s[p->i] == ',') {
-            p->i++;
-            continue;
-        }
-        if (p->i < p->len && p->s[p->i] == ')')
-            break;
-        return p->why = "expected ',' or ')'", KP_EINVAL;
-    }
-    p->i++;
-    p->depth--;
-    *one_uint = *count == 1 && u;
-    return 0;
+    tuple = abi_sig_node(sig, t);
+    return tuple->count == 1 &&
+           abi_sig_node(sig, tuple->child)->kind == ABI_UINT;
 }
 
 int
-cfg_abisig_check(struct cfg_abisig *sig, const char *s, size_t len,
+cfg_abisig_check(struct cfg_abisig *out, const char *s, size_t len,
                  char *why, size_t whycap)
 {
-    struct sigparse p = {.s = s, .len = len};
+    /* struct abi_sig holds ABI_MAX_NODES nodes: keep it off the stack. */
+    struct abi_sig *sig = kp_xmalloc(sizeof(*sig));
+    struct abi_error err;
+    int rc;
 
-    assert(sig != NULL && (s != NULL || len == 0));
-    memset(sig, 0, sizeof(*sig));
-    sig->n_out = -1;
-    while (p.i < len && is_ident(s[p.i], p.i == 0))
-        p.i++;
-    if (p.i == 0)
-        p.why = "expected a function name";
-    else if (parse_list(&p, &sig->n_in, &sig->in_is_uint) == 0 &&
-             p.i < len &&
-             parse_list(&p, &sig->n_out, &sig->out_is_uint) == 0 && p.i < len)
-        p.why = "unexpected text after the output list";
-    if (p.why != NULL) {
+    assert(out != NULL && (s != NULL || len == 0));
+    memset(out, 0, sizeof(*out));
+    out->n_out = -1;
+    rc = abi_sig_parse(sig, s, len, &err);
+    if (rc == 0 && (sig->kind != ABI_SIG_FUNCTION || sig->name[0] == '\0')) {
+        snprintf(err.msg, sizeof(err.msg), "not a function signature");
+        err.pos = 0;
+        rc = KP_EINVAL;
+    }
+    if (rc != 0) {
         snprintf(why, whycap,
                  "invalid ABI signature: %s at character %zu, expected e.g. "
                  "balance()(uint256)",
-                 p.why, p.i + 1);
+                 err.msg, err.pos + 1);
+        free(sig);
         return KP_EINVAL;
     }
+    out->n_in = abi_sig_node(sig, sig->inputs)->count;
+    out->in_is_uint = is_one_uint(sig, sig->inputs);
+    if (sig->outputs != ABI_NONE) {
+        out->n_out = abi_sig_node(sig, sig->outputs)->count;
+        out->out_is_uint = is_one_uint(sig, sig->outputs);
+    }
+    free(sig);
     return 0;
 }

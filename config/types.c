@@ -46,7 +46,7 @@ store_text(const struct cfg_key *k, void *field, const char *s, size_t len,
     return 0;
 }
 
-/* --- numbers ------------------------------------------------------------- */
+/* --- numbers --- */
 
 static int
 parse_bool(const struct cfg_ctx *ctx, const struct cfg_key *k, void *field,
@@ -125,22 +125,21 @@ cmp_u64(const void *a, const void *b)
 
 static void
 print_u32(FILE *f, const struct cfg_key *k, const void *field,
-           const struct cfg_print_ctx *pc)
+          const struct cfg_print_ctx *pc)
 {
     fprintf(f, "%" PRIu32, *(const uint32_t *)field);
 }
 
 static void
 print_u64(FILE *f, const struct cfg_key *k, const void *field,
-           const struct cfg_print_ctx *pc)
+          const struct cfg_print_ctx *pc)
 {
     fprintf(f, "%" PRIu64, *(const uint64_t *)field);
 }
 
 static int
-parse_double(const struct cfg_ctx *ctx, const struct cfg_key *k,
-             void *field, const char *s, size_t len, char *why,
-             size_t whycap)
+parse_double(const struct cfg_ctx *ctx, const struct cfg_key *k, void *field,
+             const char *s, size_t len, char *why, size_t whycap)
 {
     char buf[64], *end;
     double d;
@@ -167,7 +166,7 @@ cmp_double(const void *a, const void *b)
 
 static void
 print_double(FILE *f, const struct cfg_key *k, const void *field,
-           const struct cfg_print_ctx *pc)
+             const struct cfg_print_ctx *pc)
 {
     double d = *(const double *)field;
     char buf[40];
@@ -181,12 +180,11 @@ print_double(FILE *f, const struct cfg_key *k, const void *field,
     fputs(buf, f);
 }
 
-/* --- units --------------------------------------------------------------- */
+/* --- units --- */
 
 static int
-parse_duration(const struct cfg_ctx *ctx, const struct cfg_key *k,
-               void *field, const char *s, size_t len, char *why,
-               size_t whycap)
+parse_duration(const struct cfg_ctx *ctx, const struct cfg_key *k, void *field,
+               const char *s, size_t len, char *why, size_t whycap)
 {
     int rc = cfg_parse_duration(field, s, len);
 
@@ -202,7 +200,7 @@ parse_duration(const struct cfg_ctx *ctx, const struct cfg_key *k,
 
 static void
 print_duration(FILE *f, const struct cfg_key *k, const void *field,
-           const struct cfg_print_ctx *pc)
+               const struct cfg_print_ctx *pc)
 {
     char buf[CFG_UNIT_STR_MAX];
 
@@ -211,9 +209,8 @@ print_duration(FILE *f, const struct cfg_key *k, const void *field,
 }
 
 static int
-parse_percent(const struct cfg_ctx *ctx, const struct cfg_key *k,
-              void *field, const char *s, size_t len, char *why,
-              size_t whycap)
+parse_percent(const struct cfg_ctx *ctx, const struct cfg_key *k, void *field,
+              const char *s, size_t len, char *why, size_t whycap)
 {
     int rc = cfg_parse_percent(field, s, len);
 
@@ -229,7 +226,7 @@ parse_percent(const struct cfg_ctx *ctx, const struct cfg_key *k,
 
 static void
 print_percent(FILE *f, const struct cfg_key *k, const void *field,
-           const struct cfg_print_ctx *pc)
+              const struct cfg_print_ctx *pc)
 {
     char buf[CFG_UNIT_STR_MAX];
 
@@ -261,7 +258,7 @@ print_size(FILE *f, const struct cfg_key *k, const void *field,
     fputs(buf, f);
 }
 
-/* --- amounts ------------------------------------------------------------- */
+/* --- amounts --- */
 
 static int
 parse_wei(const struct cfg_ctx *ctx, const struct cfg_key *k, void *field,
@@ -337,7 +334,7 @@ print_wei(FILE *f, const struct cfg_key *k, const void *field,
 
 static void
 print_token(FILE *f, const struct cfg_key *k, const void *field,
-           const struct cfg_print_ctx *pc)
+            const struct cfg_print_ctx *pc)
 {
     char buf[U256_DEC_MAX + 2];
 
@@ -350,7 +347,7 @@ print_token(FILE *f, const struct cfg_key *k, const void *field,
     fprintf(f, "%se%u", buf, pc->token_decimals);
 }
 
-/* --- enums --------------------------------------------------------------- */
+/* --- enums --- */
 
 static int
 parse_enum(const struct cfg_ctx *ctx, const struct cfg_key *k, void *field,
@@ -384,7 +381,7 @@ print_enum(FILE *f, const struct cfg_key *k, const void *field,
     assert(!"enum value without a name");
 }
 
-/* --- strings ------------------------------------------------------------- */
+/* --- strings --- */
 
 /* Returns: the index of the first byte of s not in the class, or len. */
 static size_t
@@ -399,8 +396,7 @@ span_class(const char *s, size_t len, bool (*ok)(unsigned char c, size_t i))
 static bool
 name_char(unsigned char c, size_t i)
 {
-    return (c >= 'a' && c <= 'z') || is_digit((char)c) || c == '_' ||
-           c == '-';
+    return (c >= 'a' && c <= 'z') || is_digit((char)c) || c == '_' || c == '-';
 }
 
 static bool
@@ -434,9 +430,8 @@ parse_name(const struct cfg_ctx *ctx, const struct cfg_key *k, void *field,
 }
 
 static int
-parse_label(const struct cfg_ctx *ctx, const struct cfg_key *k,
-            void *field, const char *s, size_t len, char *why,
-            size_t whycap)
+parse_label(const struct cfg_ctx *ctx, const struct cfg_key *k, void *field,
+            const char *s, size_t len, char *why, size_t whycap)
 {
     if (span_class(s, len, label_char) != len)
         return WHY("contains a control character");
@@ -453,9 +448,8 @@ parse_text(const struct cfg_ctx *ctx, const struct cfg_key *k, void *field,
 }
 
 static int
-parse_asset(const struct cfg_ctx *ctx, const struct cfg_key *k,
-            void *field, const char *s, size_t len, char *why,
-            size_t whycap)
+parse_asset(const struct cfg_ctx *ctx, const struct cfg_key *k, void *field,
+            const char *s, size_t len, char *why, size_t whycap)
 {
     if (len == 0 || span_class(s, len, asset_char) != len)
         return WHY("invalid asset: use letters, digits and '/', '_', '.', "
@@ -464,9 +458,8 @@ parse_asset(const struct cfg_ctx *ctx, const struct cfg_key *k,
 }
 
 static int
-parse_envname(const struct cfg_ctx *ctx, const struct cfg_key *k,
-              void *field, const char *s, size_t len, char *why,
-              size_t whycap)
+parse_envname(const struct cfg_ctx *ctx, const struct cfg_key *k, void *field,
+              const char *s, size_t len, char *why, size_t whycap)
 {
     if (len == 0 || span_class(s, len, env_char) != len)
         return WHY("invalid environment variable name: use letters, digits "
@@ -488,12 +481,12 @@ parse_path(const struct cfg_ctx *ctx, const struct cfg_key *k, void *field,
 
 static void
 print_string(FILE *f, const struct cfg_key *k, const void *field,
-           const struct cfg_print_ctx *pc)
+             const struct cfg_print_ctx *pc)
 {
     cfg_print_quoted(f, field);
 }
 
-/* --- URLs and host:port ---------------------------------------------------- */
+/* --- URLs and host:port --- */
 
 struct hostport {
     const char *host; /* without brackets */
@@ -518,8 +511,7 @@ ip6_char(unsigned char c, size_t i)
 /* Split "host[:port]" or "[v6][:port]". Returns: 0, or KP_EINVAL with a
  * static reason in *why. */
 static int
-split_hostport(struct hostport *hp, const char *s, size_t len,
-               const char **why)
+split_hostport(struct hostport *hp, const char *s, size_t len, const char **why)
 {
     size_t i;
 
@@ -544,8 +536,7 @@ split_hostport(struct hostport *hp, const char *s, size_t len,
     }
     if (i == len)
         return 0;
-    if (s[i] != ':' || !all_digits(s + i + 1, len - i - 1) ||
-        len - i - 1 > 5)
+    if (s[i] != ':' || !all_digits(s + i + 1, len - i - 1) || len - i - 1 > 5)
         return *why = "invalid host or port", KP_EINVAL;
     hp->has_port = true;
     for (i++; i < len; i++)
@@ -601,17 +592,15 @@ parse_url(const struct cfg_key *k, void *field, const char *s, size_t len,
 }
 
 static int
-parse_http_url(const struct cfg_ctx *ctx, const struct cfg_key *k,
-               void *field, const char *s, size_t len, char *why,
-               size_t whycap)
+parse_http_url(const struct cfg_ctx *ctx, const struct cfg_key *k, void *field,
+               const char *s, size_t len, char *why, size_t whycap)
 {
     return parse_url(k, field, s, len, false, why, whycap);
 }
 
 static int
-parse_ws_url(const struct cfg_ctx *ctx, const struct cfg_key *k,
-             void *field, const char *s, size_t len, char *why,
-             size_t whycap)
+parse_ws_url(const struct cfg_ctx *ctx, const struct cfg_key *k, void *field,
+             const char *s, size_t len, char *why, size_t whycap)
 {
     return parse_url(k, field, s, len, true, why, whycap);
 }
@@ -623,21 +612,18 @@ cfg_url_is_loopback(const char *s, size_t len)
     const char *reason;
     char host[64];
 
-    if (split_url(&hp, s, len, false, &reason) != 0 ||
-        hp.hlen >= sizeof(host))
+    if (split_url(&hp, s, len, false, &reason) != 0 || hp.hlen >= sizeof(host))
         return false;
     memcpy(host, hp.host, hp.hlen);
     host[hp.hlen] = '\0';
     if (!strcasecmp(host, "localhost") || !strcmp(host, "::1"))
         return true;
-    return !strncmp(host, "127.", 4) &&
-           strspn(host, "0123456789.") == hp.hlen;
+    return !strncmp(host, "127.", 4) && strspn(host, "0123456789.") == hp.hlen;
 }
 
 static int
-parse_hostport(const struct cfg_ctx *ctx, const struct cfg_key *k,
-               void *field, const char *s, size_t len, char *why,
-               size_t whycap)
+parse_hostport(const struct cfg_ctx *ctx, const struct cfg_key *k, void *field,
+               const char *s, size_t len, char *why, size_t whycap)
 {
     struct cfg_metrics *m = field;
     struct hostport hp;
@@ -657,7 +643,7 @@ parse_hostport(const struct cfg_ctx *ctx, const struct cfg_key *k,
 
 static void
 print_hostport(FILE *f, const struct cfg_key *k, const void *field,
-           const struct cfg_print_ctx *pc)
+               const struct cfg_print_ctx *pc)
 {
     const struct cfg_metrics *m = field;
 
@@ -667,12 +653,11 @@ print_hostport(FILE *f, const struct cfg_key *k, const void *field,
         fprintf(f, "\"%s:%u\"", m->host, (unsigned)m->port);
 }
 
-/* --- addresses and signatures ---------------------------------------------- */
+/* --- addresses and signatures --- */
 
 static int
-parse_address(const struct cfg_ctx *ctx, const struct cfg_key *k,
-              void *field, const char *s, size_t len, char *why,
-              size_t whycap)
+parse_address(const struct cfg_ctx *ctx, const struct cfg_key *k, void *field,
+              const char *s, size_t len, char *why, size_t whycap)
 {
     static const struct eth_addr zero;
     int rc;
@@ -692,7 +677,7 @@ parse_address(const struct cfg_ctx *ctx, const struct cfg_key *k,
 
 static void
 print_address(FILE *f, const struct cfg_key *k, const void *field,
-           const struct cfg_print_ctx *pc)
+              const struct cfg_print_ctx *pc)
 {
     char buf[ETH_ADDR_STR_LEN];
 
@@ -701,9 +686,8 @@ print_address(FILE *f, const struct cfg_key *k, const void *field,
 }
 
 static int
-parse_read_sig(const struct cfg_ctx *ctx, const struct cfg_key *k,
-               void *field, const char *s, size_t len, char *why,
-               size_t whycap)
+parse_read_sig(const struct cfg_ctx *ctx, const struct cfg_key *k, void *field,
+               const char *s, size_t len, char *why, size_t whycap)
 {
     struct cfg_abisig sig;
 
@@ -716,9 +700,8 @@ parse_read_sig(const struct cfg_ctx *ctx, const struct cfg_key *k,
 }
 
 static int
-parse_write_sig(const struct cfg_ctx *ctx, const struct cfg_key *k,
-                void *field, const char *s, size_t len, char *why,
-                size_t whycap)
+parse_write_sig(const struct cfg_ctx *ctx, const struct cfg_key *k, void *field,
+                const char *s, size_t len, char *why, size_t whycap)
 {
     struct cfg_abisig sig;
 
@@ -730,45 +713,41 @@ parse_write_sig(const struct cfg_ctx *ctx, const struct cfg_key *k,
     return store_text(k, field, s, len, why, whycap);
 }
 
-/* --- table ----------------------------------------------------------------- */
+/* --- table --- */
 
 static const struct cfg_type_ops type_ops[CT_NTYPES] = {
-    [CT_BOOL] = {"true or false", sizeof(bool), parse_bool, NULL,
-                 print_bool},
+    [CT_BOOL] = {"true or false", sizeof(bool), parse_bool, NULL, print_bool},
     [CT_U32] = {"a whole number", sizeof(uint32_t), parse_u32, cmp_u32,
                 print_u32},
     [CT_U64] = {"a whole number", sizeof(uint64_t), parse_u64, cmp_u64,
                 print_u64},
     [CT_DOUBLE] = {"a number", sizeof(double), parse_double, cmp_double,
                    print_double},
-    [CT_DURATION] = {"a duration", sizeof(uint64_t), parse_duration,
-                     cmp_u64, print_duration},
-    [CT_PERCENT] = {"a percentage", sizeof(uint32_t), parse_percent,
-                    cmp_u32, print_percent},
-    [CT_SIZE] = {"a size", sizeof(uint64_t), parse_size, cmp_u64,
-                 print_size},
+    [CT_DURATION] = {"a duration", sizeof(uint64_t), parse_duration, cmp_u64,
+                     print_duration},
+    [CT_PERCENT] = {"a percentage", sizeof(uint32_t), parse_percent, cmp_u32,
+                    print_percent},
+    [CT_SIZE] = {"a size", sizeof(uint64_t), parse_size, cmp_u64, print_size},
     [CT_WEI] = {"an amount", sizeof(struct u256), parse_wei, cmp_u256,
                 print_wei},
-    [CT_TOKEN] = {"a token amount", sizeof(struct u256), parse_token,
-                  cmp_u256, print_token},
+    [CT_TOKEN] = {"a token amount", sizeof(struct u256), parse_token, cmp_u256,
+                  print_token},
     [CT_ENUM] = {"a name", sizeof(int), parse_enum, NULL, print_enum},
     [CT_NAME] = {"a name", 0, parse_name, NULL, print_string},
     [CT_LABEL] = {"text", 0, parse_label, NULL, print_string},
     [CT_TEXT] = {"text", 0, parse_text, NULL, print_string},
     [CT_ASSET] = {"an asset name", 0, parse_asset, NULL, print_string},
-    [CT_ENVNAME] = {"a variable name", 0, parse_envname, NULL,
-                    print_string},
+    [CT_ENVNAME] = {"a variable name", 0, parse_envname, NULL, print_string},
     [CT_PATH] = {"a path", 0, parse_path, NULL, print_string},
     [CT_HTTP_URL] = {"a URL", 0, parse_http_url, NULL, print_string},
     [CT_WS_URL] = {"a URL", 0, parse_ws_url, NULL, print_string},
-    [CT_ADDRESS] = {"an address", sizeof(struct eth_addr), parse_address,
-                    NULL, print_address},
-    [CT_READ_SIG] = {"an ABI signature", 0, parse_read_sig, NULL,
-                     print_string},
+    [CT_ADDRESS] = {"an address", sizeof(struct eth_addr), parse_address, NULL,
+                    print_address},
+    [CT_READ_SIG] = {"an ABI signature", 0, parse_read_sig, NULL, print_string},
     [CT_WRITE_SIG] = {"an ABI signature", 0, parse_write_sig, NULL,
                       print_string},
-    [CT_HOSTPORT] = {"host:port", sizeof(struct cfg_metrics),
-                     parse_hostport, NULL, print_hostport},
+    [CT_HOSTPORT] = {"host:port", sizeof(struct cfg_metrics), parse_hostport,
+                     NULL, print_hostport},
 };
 
 const struct cfg_type_ops *

@@ -19,17 +19,20 @@ static const struct unit duration_units[] = {
 };
 
 static const struct unit size_units[] = {
-    {"GiB", 1ULL << 30}, {"MiB", 1ULL << 20}, {"KiB", 1ULL << 10}, {"B", 1},
+    {"GiB", 1ULL << 30},
+    {"MiB", 1ULL << 20},
+    {"KiB", 1ULL << 10},
+    {"B", 1},
 };
 
 #define NUNITS(t) (sizeof(t) / sizeof((t)[0]))
 
 /* A decimal number "int[.frac]" at the start of a string. */
 struct decimal {
-    uint64_t ip;   /* integer part */
-    uint64_t fp;   /* fraction digits as an integer, trailing zeros gone */
-    unsigned fl;   /* number of fraction digits in fp */
-    size_t end;    /* index after the number */
+    uint64_t ip; /* integer part */
+    uint64_t fp; /* fraction digits as an integer, trailing zeros gone */
+    unsigned fl; /* number of fraction digits in fp */
+    size_t end;  /* index after the number */
 };
 
 static bool
@@ -172,8 +175,7 @@ cfg_fmt_percent(char *out, size_t cap, uint32_t bps)
         snprintf(out, cap, "%" PRIu32 ".%" PRIu32 "%%", bps / 100,
                  bps % 100 / 10);
     else
-        snprintf(out, cap, "%" PRIu32 ".%02" PRIu32 "%%", bps / 100,
-                 bps % 100);
+        snprintf(out, cap, "%" PRIu32 ".%02" PRIu32 "%%", bps / 100, bps % 100);
 }
 
 int
@@ -187,9 +189,8 @@ cfg_parse_size(uint64_t *bytes, const char *s, size_t len)
     *bytes = 0;
     if ((rc = lex_decimal(&d, s, len, 0)) != 0)
         return rc;
-    if (d.end < len &&
-        !(u = find_unit(size_units, NUNITS(size_units), s + d.end,
-                        len - d.end)))
+    if (d.end < len && !(u = find_unit(size_units, NUNITS(size_units),
+                                       s + d.end, len - d.end)))
         return KP_EINVAL;
     return scale_decimal(bytes, &d, u->scale);
 }

@@ -23,8 +23,7 @@ union scratch {
 };
 
 void
-cfg_ctx_error(struct cfg_ctx *ctx, const struct ynode *at, const char *fmt,
-              ...)
+cfg_ctx_error(struct cfg_ctx *ctx, const struct ynode *at, const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
@@ -62,7 +61,7 @@ static void walk_map(struct cfg_ctx *ctx, const struct cfg_schema *schema,
                      const struct ynode *map, const struct ynode *owner,
                      void *obj, const char *path, bool defaults_only);
 
-/* --- unknown keys ---------------------------------------------------------- */
+/* --- unknown keys --- */
 
 static void
 unknown_key(struct cfg_ctx *ctx, const struct cfg_schema *schema,
@@ -85,13 +84,13 @@ unknown_key(struct cfg_ctx *ctx, const struct cfg_schema *schema,
     }
     list[0] = '\0';
     for (size_t i = 0; i < schema->nkeys && o < sizeof(list); i++)
-        o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s",
-                              i ? ", " : "", names[i]);
+        o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "",
+                              names[i]);
     cfg_ctx_error(ctx, k, "%sunknown key %s (expected one of: %s)", pre, q,
                   list);
 }
 
-/* --- scalars --------------------------------------------------------------- */
+/* --- scalars --- */
 
 static void
 check_bounds(struct cfg_ctx *ctx, const struct cfg_key *k,
@@ -132,18 +131,18 @@ check_bounds(struct cfg_ctx *ctx, const struct cfg_key *k,
         cfg_ctx_error(ctx, v, "%s: must be %s %s and %s %s (got %s)", path,
                       lo_w, k->min, hi_w, k->max, q);
     else if (k->min != NULL)
-        cfg_ctx_error(ctx, v, "%s: must be %s %s (got %s)", path, lo_w,
-                      k->min, q);
+        cfg_ctx_error(ctx, v, "%s: must be %s %s (got %s)", path, lo_w, k->min,
+                      q);
     else
-        cfg_ctx_error(ctx, v, "%s: must be %s %s (got %s)", path, hi_w,
-                      k->max, q);
+        cfg_ctx_error(ctx, v, "%s: must be %s %s (got %s)", path, hi_w, k->max,
+                      q);
 }
 
 /* A secret field: a reference, or (if allowed) an inline value. The value
  * is validated with the field's type but never echoed. */
 static void
-set_secret(struct cfg_ctx *ctx, const struct cfg_key *k,
-           struct cfg_secret *sec, const struct ynode *v, const char *path)
+set_secret(struct cfg_ctx *ctx, const struct cfg_key *k, struct cfg_secret *sec,
+           const struct ynode *v, const char *path)
 {
     const struct cfg_type_ops *ops = cfg_type(k->type);
     struct cfg_key vk = *k;
@@ -152,14 +151,14 @@ set_secret(struct cfg_ctx *ctx, const struct cfg_key *k,
 
     vk.size = sizeof(sec->value);
     if (cfg_is_reference(v->str, v->len)) {
-        if (cfg_secret_resolve(sec, v->str, v->len, ctx->dir, ctx->flags,
-                               why, sizeof(why)) != 0) {
+        if (cfg_secret_resolve(sec, v->str, v->len, ctx->dir, ctx->flags, why,
+                               sizeof(why)) != 0) {
             cfg_ctx_error(ctx, v, "%s: %s", path, why);
         } else if (sec->value[0] != '\0' &&
-                   ops->parse(ctx, &vk, tmp.s, sec->value,
-                              strlen(sec->value), why, sizeof(why)) != 0) {
-            cfg_ctx_error(ctx, v, "%s: the value of ${%s} is invalid: %s",
-                          path, sec->ref, why);
+                   ops->parse(ctx, &vk, tmp.s, sec->value, strlen(sec->value),
+                              why, sizeof(why)) != 0) {
+            cfg_ctx_error(ctx, v, "%s: the value of ${%s} is invalid: %s", path,
+                          sec->ref, why);
         }
         kp_wipe(&tmp, sizeof(tmp));
         return;
@@ -216,7 +215,7 @@ set_scalar(struct cfg_ctx *ctx, const struct cfg_key *k, void *field,
     check_bounds(ctx, k, ops, field, v, path);
 }
 
-/* --- sections and lists ---------------------------------------------------- */
+/* --- sections and lists --- */
 
 static void
 set_list(struct cfg_ctx *ctx, const struct cfg_key *k, void *obj,
@@ -230,8 +229,9 @@ set_list(struct cfg_ctx *ctx, const struct cfg_key *k, void *obj,
     if (ynode_is_null(v))
         v = NULL;
     else if (v->kind != YNODE_SEQ) {
-        cfg_ctx_error(ctx, v, "%s: expected a list (lines starting with "
-                              "'- '), got %s",
+        cfg_ctx_error(ctx, v,
+                      "%s: expected a list (lines starting with "
+                      "'- '), got %s",
                       path, v->kind == YNODE_MAP ? "a mapping" : "a value");
         return;
     }
@@ -240,13 +240,14 @@ set_list(struct cfg_ctx *ctx, const struct cfg_key *k, void *obj,
 
         snprintf(ipath, sizeof(ipath), "%s[%zu]", path, i);
         if (i == k->max_items) {
-            cfg_ctx_error(ctx, item, "%s: too many entries (at most %zu)",
-                          path, k->max_items);
+            cfg_ctx_error(ctx, item, "%s: too many entries (at most %zu)", path,
+                          k->max_items);
             break;
         }
         if (item->kind != YNODE_MAP) {
-            cfg_ctx_error(ctx, item, "%s: expected a mapping (key: value "
-                                     "lines)",
+            cfg_ctx_error(ctx, item,
+                          "%s: expected a mapping (key: value "
+                          "lines)",
                           ipath);
             continue;
         }
@@ -354,8 +355,9 @@ walk_map(struct cfg_ctx *ctx, const struct cfg_schema *schema,
 
     assert_schema(schema);
     if (map != NULL && map->kind != YNODE_MAP) {
-        cfg_ctx_error(ctx, map, "%s: expected a mapping (key: value lines), "
-                                "got %s",
+        cfg_ctx_error(ctx, map,
+                      "%s: expected a mapping (key: value lines), "
+                      "got %s",
                       path, map->kind == YNODE_SEQ ? "a list" : "a value");
         map = NULL;
         quiet = true;

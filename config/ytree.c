@@ -67,8 +67,7 @@ ynode_map_len(const struct ynode *n)
 }
 
 const struct ynode *
-ynode_map_get(const struct ynode *n, const char *name,
-              const struct ynode **key)
+ynode_map_get(const struct ynode *n, const char *name, const struct ynode **key)
 {
     size_t len = strlen(name);
 
@@ -140,8 +139,8 @@ attach(struct builder *b, struct ynode *n, const yaml_mark_t *m)
         else
             check_duplicate(b, parent, n);
     }
-    parent->kids = kp_xrealloc(parent->kids,
-                               (parent->n + 1) * sizeof(parent->kids[0]));
+    parent->kids =
+        kp_xrealloc(parent->kids, (parent->n + 1) * sizeof(parent->kids[0]));
     parent->kids[parent->n++] = n;
     return 0;
 }

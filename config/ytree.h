@@ -45,8 +45,8 @@ struct ynode {
  * against `file`; duplicate keys are reported without failing.
  * Returns: 0, or KP_EINVAL / KP_ELIMIT after a fatal error (*root NULL).
  * Out: *root, errs   In: file, buf, len */
-int ytree_parse(struct ynode **root, struct cfg_errors *errs,
-                const char *file, const char *buf, size_t len);
+int ytree_parse(struct ynode **root, struct cfg_errors *errs, const char *file,
+                const char *buf, size_t len);
 
 /* Free a tree (NULL is a no-op). */
 void ytree_free(struct ynode *n);

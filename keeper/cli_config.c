@@ -42,8 +42,7 @@ parse_opts(struct config_opts *o, int argc, char **argv)
         }
     }
     if (optind < argc)
-        return cli_error("%s: unexpected argument '%s'", argv[0],
-                         argv[optind]);
+        return cli_error("%s: unexpected argument '%s'", argv[0], argv[optind]);
     if (o->path == NULL)
         return cli_error("%s: missing -c FILE|DIR", argv[0]);
     return 0;

@@ -45,7 +45,41 @@ function isAnvil(pid) {
     }
 }
 
-async function waitReady(child, url, logFile) {
+// Whether process `pid` holds the listening TCP socket on 127.0.0.1:port.
+// Anvil on a taken port dies, but another node may answer there meanwhile:
+// only our own socket proves the endpoint is ours.
+function ownsPort(pid, port) {
+    const want = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+    let inode = null;
+    try {
+        for (const line of fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+            const f = line.trim().split(/\s+/);
+            if (f[1] === want && f[3] === '0A') inode = f[9];
+        }
+        if (!inode) return false;
+        return fs.readdirSync(`/proc/${pid}/fd`).some((fd) => {
+            try {
+                return fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${inode}]`;
+            } catch {
+                return false;
+            }
+        });
+    } catch {
+        return false;
+    }
+}
+
+// Fail early, with a clear message, when `port` is taken.
+function checkPortFree(port) {
+    return new Promise((resolve, reject) => {
+        const srv = net.createServer();
+        srv.once('error', (e) => reject(new Error(e.code === 'EADDRINUSE' ? `port ${port} is in use` : `port ${port}: ${e.message}`)));
+        srv.listen(port, '127.0.0.1', () => srv.close(() => resolve()));
+    });
+}
+
+async function waitReady(child, port, logFile) {
+    const url = `http://127.0.0.1:${port}`;
     const rpc = new Rpc(url);
     let exited = null;
     child.once('exit', (code, sig) => { exited = sig || `exit ${code}`; });
@@ -56,7 +90,7 @@ async function waitReady(child, url, logFile) {
             throw Object.assign(new Error(`anvil stopped (${exited}): ${log}`), { anvilExited: true });
         }
         try {
-            if (Number(await rpc.call('eth_chainId')) === CHAIN_ID) return;
+            if (ownsPort(child.pid, port) && Number(await rpc.call('eth_chainId')) === CHAIN_ID) return;
         } catch {
             // not listening yet
         }
@@ -80,9 +114,10 @@ async function startAnvil(root, stateDir, port) {
     const logFile = path.join(stateDir, 'anvil.log');
     for (let attempt = 0; ; attempt++) {
         const p = port || await freePort();
+        if (port) await checkPortFree(port);
         const child = spawnAnvil(root, p, logFile);
         try {
-            await waitReady(child, `http://127.0.0.1:${p}`, logFile);
+            await waitReady(child, p, logFile);
             child.unref();
             return { pid: child.pid, port: p };
         } catch (e) {

@@ -2,10 +2,11 @@
 // implementation): random signatures and values, fixed seed.
 //
 // For each case: `$KEEPER abi encode` must print exactly what
-// `cast calldata` prints; `$KEEPER abi decode` must print the values back
-// (one per line, in keeper's syntax); `cast decode-calldata` of the same
-// bytes must show the same values (in cast's display syntax); and
-// encoding keeper's decode output again must give the same calldata.
+// `cast calldata` prints, and `$KEEPER abi decode` must print the values
+// back (one per line, in keeper's syntax). Every 2nd case also checks that
+// `cast decode-calldata` of the same bytes shows the same values (in
+// cast's display syntax), every 3rd that encoding keeper's decode output
+// again gives the same calldata (processes are the cost of this test).
 // Some cases carry one invalid argument: both tools must reject them.
 //
 // Node stdlib only. Env: KEEPER (keeper binary), PATH with cast.
@@ -19,7 +20,7 @@ const CAST = process.env.CAST ||
   (process.env.KP_SOURCE_DIR
     ? path.join(process.env.KP_SOURCE_DIR, 'node_modules/.bin/cast')
     : 'cast');
-const CASES = 400;
+const CASES = 300;
 const INVALID_EVERY = 8; // every 8th case gets one invalid argument
 const PARALLEL = 4;
 
@@ -351,8 +352,10 @@ function run(cmd, args) {
 }
 
 async function check(c) {
-  const k = await run(KEEPER, ['abi', 'encode', c.keeperSig, '--', ...c.args]);
-  const ca = await run(CAST, ['calldata', c.canon, ...c.args]);
+  const [k, ca] = await Promise.all([
+    run(KEEPER, ['abi', 'encode', c.keeperSig, '--', ...c.args]),
+    run(CAST, ['calldata', c.canon, ...c.args]),
+  ]);
   if (c.invalid) {
     if (k.code === 0 || ca.code === 0) {
       return `invalid input accepted: keeper rc=${k.code} (${k.out || k.err}), cast rc=${ca.code} (${ca.out || ca.err})`;
@@ -370,18 +373,25 @@ async function check(c) {
     return `keeper decode differs:\n   got  ${JSON.stringify(d.out.split('\n'))}\n   want ${JSON.stringify(want)}`;
   }
 
-  // cast refuses to decode an empty argument list.
-  const cd = c.types.length ? await run(CAST, ['decode-calldata', c.canon, k.out]) : { code: 0, out: '' };
+  if (c.i % 2 === 0 && c.types.length) { // cast refuses an empty list
+    const why = await castDecode(c, k.out);
+    if (why) return why;
+  }
+  if (c.i % 3 === 0) {
+    const again = await run(KEEPER, ['abi', 'encode', c.canon, '--', ...want]);
+    if (again.code !== 0 || again.out !== k.out) {
+      return `re-encoding keeper's decode output differs: ${again.err || again.out}`;
+    }
+  }
+  return null;
+}
+
+async function castDecode(c, calldata) {
+  const cd = await run(CAST, ['decode-calldata', c.canon, calldata]);
   const wantCast = c.types.map((t, j) => fmtCast(t, c.values[j])).join('\n');
   if (cd.code !== 0) return `cast decode-calldata failed: ${cd.err}`;
   if (stripNotes(cd.out) !== wantCast) {
     return `cast decode-calldata differs:\n   got  ${JSON.stringify(stripNotes(cd.out))}\n   want ${JSON.stringify(wantCast)}`;
-  }
-
-  // decode then encode again: the same bytes.
-  const again = await run(KEEPER, ['abi', 'encode', c.canon, '--', ...want]);
-  if (again.code !== 0 || again.out !== k.out) {
-    return `re-encoding keeper's decode output differs: ${again.err || again.out}`;
   }
   return null;
 }

@@ -45,12 +45,12 @@ struct tsrv {
     uv_tcp_t listener;
     int port;
     enum tsrv_mode mode;
-    int fail_first;     /* TS_ECHO: answer this many requests with 500 */
+    int fail_first; /* TS_ECHO: answer this many requests with 500 */
     size_t big;
     const char *raw;
-    int requests;       /* complete requests seen */
-    int accepted;       /* connections accepted */
-    int open;           /* handles not yet closed */
+    int requests; /* complete requests seen */
+    int accepted; /* connections accepted */
+    int open;     /* handles not yet closed */
     struct tsrv_conn *conns;
 };
 
@@ -113,11 +113,13 @@ tsrv_send(struct tsrv_conn *k, int status, const char *body, size_t len,
     if (with_length)
         hl = snprintf(head, sizeof(head),
                       "HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
-                      "Content-Length: %zu\r\n\r\n", status, len);
+                      "Content-Length: %zu\r\n\r\n",
+                      status, len);
     else
         hl = snprintf(head, sizeof(head),
                       "HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
-                      "Connection: close\r\n\r\n", status);
+                      "Connection: close\r\n\r\n",
+                      status);
     tw = malloc(sizeof(*tw) + (size_t)hl + len);
     tw->k = k;
     tw->close_after = !with_length;
@@ -135,8 +137,8 @@ tsrv_echo_one(const cJSON *req)
     cJSON *r = cJSON_CreateObject();
 
     cJSON_AddStringToObject(r, "jsonrpc", "2.0");
-    cJSON_AddItemToObject(r, "id", id ? cJSON_Duplicate(id, 1)
-                                      : cJSON_CreateNull());
+    cJSON_AddItemToObject(r, "id",
+                          id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
     if (cJSON_IsString(m) && !strcmp(m->valuestring, "t_revert")) {
         cJSON *e = cJSON_AddObjectToObject(r, "error");
 
@@ -178,8 +180,9 @@ tsrv_big(struct tsrv_conn *k, const char *body, size_t len, bool with_length)
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(req, "id");
     size_t n = k->s->big;
     char *out = malloc(n + 1);
-    int hl = snprintf(out, n + 1, "{\"jsonrpc\":\"2.0\",\"id\":%d,\"result\":\"",
-                      cJSON_IsNumber(id) ? id->valueint : 0);
+    int hl =
+        snprintf(out, n + 1, "{\"jsonrpc\":\"2.0\",\"id\":%d,\"result\":\"",
+                 cJSON_IsNumber(id) ? id->valueint : 0);
 
     memset(out + hl, 'a', n - (size_t)hl - 2);
     memcpy(out + n - 2, "\"}", 2);

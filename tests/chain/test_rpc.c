@@ -75,8 +75,9 @@ anvil_spawn(struct anvil *n, bool no_mining)
             _exit(1);
         dup2(fd, 1);
         dup2(fd, 2);
-        char *argv[] = {bin, "--host", "127.0.0.1", "--port", port,
-                        no_mining ? "--no-mining" : NULL, NULL};
+        char *argv[] = {bin,      "--host", "127.0.0.1",
+                        "--port", port,     no_mining ? "--no-mining" : NULL,
+                        NULL};
 
         execv(bin, argv);
         _exit(127);
@@ -296,8 +297,8 @@ call_at_wait(struct fx *f, size_t idx, const char *method, const char *params,
              struct got *g)
 {
     memset(g, 0, sizeof(*g));
-    assert_int_equal(rpc_call_at(f->c, idx, method, params, NULL, got_cb, g,
-                                 NULL), 0);
+    assert_int_equal(
+        rpc_call_at(f->c, idx, method, params, NULL, got_cb, g, NULL), 0);
     assert_true(run_until(&f->loop, &g->done, 1, 10000));
 }
 
@@ -512,8 +513,8 @@ test_failover_http_500(void **state)
     assert_int_equal(f->srv.requests, 1);
     assert_int_equal(rpc_endpoint_stats(f->c, 0)->errors[RPC_EC_HTTP], 1);
 
-    /* eth_sendRawTransaction reached the server: never repeated. Pin it
-     * there by making the 500 endpoint the better one again. */
+    /* eth_sendRawTransaction reached the server: never repeated. A fresh
+     * client, so that the 500 endpoint is first choice again. */
     rpc_client_free(f->c);
     f->c = NULL;
     urls[1] = anvil_b.url;
@@ -669,7 +670,8 @@ test_lagging_endpoint(void **state)
 
     /* A head reported from elsewhere, far ahead, puts every endpoint out
      * of rotation; calls still go out as a last resort. */
-    assert_int_equal(rpc_report_head(f->c, RPC_ENDPOINT_NONE, target + 1000), 0);
+    assert_int_equal(rpc_report_head(f->c, RPC_ENDPOINT_NONE, target + 1000),
+                     0);
     assert_true(rpc_endpoint_stats(f->c, 0)->lagging);
     assert_true(rpc_endpoint_stats(f->c, 1)->lagging);
     assert_int_equal(rpc_best_head(f->c), target + 1000);
@@ -898,8 +900,8 @@ test_cancel_and_free(void **state)
 
     fx_server(f, TS_HANG, url, sizeof(url));
     fx_client(f, urls, 1, &o);
-    assert_int_equal(rpc_call(f->c, "eth_chainId", NULL, NULL, never_cb, NULL,
-                              &id), 0);
+    assert_int_equal(
+        rpc_call(f->c, "eth_chainId", NULL, NULL, never_cb, NULL, &id), 0);
     assert_true(id != 0);
     b = rpc_batch_new(f->c);
     assert_int_equal(rpc_batch_add(b, "eth_chainId", NULL, never_cb, NULL), 0);
@@ -913,8 +915,8 @@ test_cancel_and_free(void **state)
     run_until(&f->loop, &never, 1, 50);
 
     /* A client freed with calls in flight: no callbacks, no leaks. */
-    assert_int_equal(rpc_call(f->c, "eth_chainId", NULL, NULL, never_cb, NULL,
-                              NULL), 0);
+    assert_int_equal(
+        rpc_call(f->c, "eth_chainId", NULL, NULL, never_cb, NULL, NULL), 0);
     rpc_client_free(f->c);
     f->c = NULL;
     run_until(&f->loop, &never, 1, 50);
@@ -923,8 +925,8 @@ test_cancel_and_free(void **state)
     f->srv.mode = TS_ECHO;
     fx_client(f, urls, 1, &o);
     for (int i = 0; i < 2; i++)
-        assert_int_equal(rpc_call(f->c, "eth_chainId", NULL, NULL, free_in_cb,
-                                  f, NULL), 0);
+        assert_int_equal(
+            rpc_call(f->c, "eth_chainId", NULL, NULL, free_in_cb, f, NULL), 0);
     assert_true(run_until(&f->loop, &f->cb_count, 1, 5000));
     assert_null(f->c);
     run_until(&f->loop, &never, 1, 50);
@@ -960,18 +962,21 @@ test_reply_parser(void **state)
 
     (void)state;
     assert_int_equal(parse("{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":null}", 5,
-                           1, false, it, why), 0);
+                           1, false, it, why),
+                     0);
     assert_int_equal(it[0].err, 0);
     assert_non_null(it[0].result);
     assert_int_equal(parse("{\"jsonrpc\":\"2.0\",\"id\":5,\"error\":{\"code\":"
                            "-32000,\"message\":\"nonce too low\"}}",
-                           5, 1, false, it, why), 0);
+                           5, 1, false, it, why),
+                     0);
     assert_int_equal(it[0].err, KP_ERPC);
     assert_int_equal(it[0].code, -32000);
     /* id null with an error: the server could not read the request. */
     assert_int_equal(parse("{\"id\":null,\"error\":{\"code\":-32700,"
                            "\"message\":\"Parse error\"}}",
-                           5, 1, false, it, why), 0);
+                           5, 1, false, it, why),
+                     0);
     assert_int_equal(it[0].err, KP_ERPC);
     /* Malformed as a whole. */
     assert_int_equal(parse("", 5, 1, false, it, why), KP_EINVAL);
@@ -981,18 +986,22 @@ test_reply_parser(void **state)
                      KP_EINVAL);
     assert_int_equal(parse("{\"id\":5}", 5, 1, false, it, why), KP_EINVAL);
     assert_int_equal(parse("{\"id\":5,\"result\":1,\"error\":{\"code\":1}}", 5,
-                           1, false, it, why), KP_EINVAL);
-    assert_int_equal(parse("{\"id\":5,\"error\":{\"code\":1.5}}", 5, 1, false,
-                           it, why), KP_EINVAL);
+                           1, false, it, why),
+                     KP_EINVAL);
+    assert_int_equal(
+        parse("{\"id\":5,\"error\":{\"code\":1.5}}", 5, 1, false, it, why),
+        KP_EINVAL);
     assert_int_equal(parse("{\"jsonrpc\":\"1.0\",\"id\":5,\"result\":1}", 5, 1,
-                           false, it, why), KP_EINVAL);
+                           false, it, why),
+                     KP_EINVAL);
     assert_int_equal(parse("[{\"id\":5,\"result\":1}]", 5, 1, false, it, why),
                      KP_EINVAL);
     /* Batches: any order, missing and duplicate ids, unknown ids. */
     assert_int_equal(parse("[{\"id\":3,\"result\":\"c\"},{\"id\":1,\"result\":"
                            "\"a\"},{\"id\":1,\"result\":\"dup\"},{\"id\":77,"
                            "\"result\":0}]",
-                           1, 3, true, it, why), 0);
+                           1, 3, true, it, why),
+                     0);
     assert_int_equal(it[0].err, 0);
     assert_string_equal(it[0].result->valuestring, "a");
     assert_int_equal(it[1].err, KP_EINVAL);
@@ -1002,7 +1011,8 @@ test_reply_parser(void **state)
     /* A rejected batch: one error for all. */
     assert_int_equal(parse("{\"id\":null,\"error\":{\"code\":-32600,"
                            "\"message\":\"too big\"}}",
-                           1, 3, true, it, why), 0);
+                           1, 3, true, it, why),
+                     0);
     for (int i = 0; i < 3; i++)
         assert_int_equal(it[i].code, -32600);
     assert_int_equal(parse("{\"id\":1,\"result\":1}", 1, 3, true, it, why),
@@ -1054,16 +1064,19 @@ test_url_display(void **state)
 
     (void)state;
     assert_int_equal(http_url_display(out, sizeof(out),
-                                      "https://u:p@eth.example.org/v3/KEY?a=b"), 0);
+                                      "https://u:p@eth.example.org/v3/KEY?a=b"),
+                     0);
     assert_string_equal(out, "https://eth.example.org");
-    assert_int_equal(http_url_display(out, sizeof(out),
-                                      "http://127.0.0.1:8545/"), 0);
+    assert_int_equal(
+        http_url_display(out, sizeof(out), "http://127.0.0.1:8545/"), 0);
     assert_string_equal(out, "http://127.0.0.1:8545");
-    assert_int_equal(http_url_display(out, sizeof(out), "http://[::1]:8545"), 0);
+    assert_int_equal(http_url_display(out, sizeof(out), "http://[::1]:8545"),
+                     0);
     assert_string_equal(out, "http://[::1]:8545");
     assert_int_equal(http_url_display(out, sizeof(out), "ftp://x.org/"),
                      KP_EINVAL);
-    assert_int_equal(http_url_display(out, sizeof(out), "not a url"), KP_EINVAL);
+    assert_int_equal(http_url_display(out, sizeof(out), "not a url"),
+                     KP_EINVAL);
     assert_int_equal(http_url_display(out, 8, "http://127.0.0.1:8545/"),
                      KP_ERANGE);
     assert_string_equal(out, "");
@@ -1106,21 +1119,27 @@ test_misuse(void **state)
 
     for (size_t i = 0; i <= RPC_MAX_ENDPOINTS; i++)
         eps[i] = (struct rpc_endpoint_cfg){.url = "http://127.0.0.1:1"};
-    assert_int_equal(rpc_client_new(&c, &f->loop, NULL, eps, 0, NULL), KP_ERANGE);
+    assert_int_equal(rpc_client_new(&c, &f->loop, NULL, eps, 0, NULL),
+                     KP_ERANGE);
     assert_null(c);
-    assert_int_equal(rpc_client_new(&c, &f->loop, NULL, eps,
-                                    RPC_MAX_ENDPOINTS + 1, NULL), KP_ERANGE);
+    assert_int_equal(
+        rpc_client_new(&c, &f->loop, NULL, eps, RPC_MAX_ENDPOINTS + 1, NULL),
+        KP_ERANGE);
     eps[0].url = "ws://127.0.0.1:1";
-    assert_int_equal(rpc_client_new(&c, &f->loop, NULL, eps, 1, NULL), KP_EINVAL);
+    assert_int_equal(rpc_client_new(&c, &f->loop, NULL, eps, 1, NULL),
+                     KP_EINVAL);
     eps[0].url = NULL;
-    assert_int_equal(rpc_client_new(&c, &f->loop, NULL, eps, 1, NULL), KP_EINVAL);
+    assert_int_equal(rpc_client_new(&c, &f->loop, NULL, eps, 1, NULL),
+                     KP_EINVAL);
     eps[0].url = "http://127.0.0.1:1";
     eps[0].name = "";
-    assert_int_equal(rpc_client_new(&c, &f->loop, NULL, eps, 1, NULL), KP_EINVAL);
+    assert_int_equal(rpc_client_new(&c, &f->loop, NULL, eps, 1, NULL),
+                     KP_EINVAL);
     eps[0].name = "ok";
     eps[0].headers = bad_hdr;
     eps[0].nheaders = 1;
-    assert_int_equal(rpc_client_new(&c, &f->loop, NULL, eps, 1, NULL), KP_EINVAL);
+    assert_int_equal(rpc_client_new(&c, &f->loop, NULL, eps, 1, NULL),
+                     KP_EINVAL);
     eps[0].headers = NULL;
     eps[0].nheaders = 0;
     rpc_opts_init(&o);
@@ -1140,16 +1159,20 @@ test_misuse(void **state)
     o.max_pending = 1;
     assert_int_equal(rpc_client_new(&f->c, &f->loop, NULL, eps, 2, &o), 0);
 
-    assert_int_equal(rpc_call(f->c, "", NULL, NULL, never_cb, NULL, NULL), KP_EINVAL);
-    assert_int_equal(rpc_call(f->c, "eth_\"x", NULL, NULL, never_cb, NULL, NULL),
+    assert_int_equal(rpc_call(f->c, "", NULL, NULL, never_cb, NULL, NULL),
                      KP_EINVAL);
-    assert_int_equal(rpc_call(f->c, "eth_chainId", "1,2", NULL, never_cb, NULL,
-                              NULL), KP_EINVAL);
+    assert_int_equal(
+        rpc_call(f->c, "eth_\"x", NULL, NULL, never_cb, NULL, NULL), KP_EINVAL);
+    assert_int_equal(
+        rpc_call(f->c, "eth_chainId", "1,2", NULL, never_cb, NULL, NULL),
+        KP_EINVAL);
     assert_int_equal(rpc_call(f->c, "eth_chainId", NULL,
                               &(struct rpc_call_opts){.repeat = 7}, never_cb,
-                              NULL, NULL), KP_ERANGE);
-    assert_int_equal(rpc_call_at(f->c, 2, "eth_chainId", NULL, NULL, never_cb,
-                                 NULL, NULL), KP_ERANGE);
+                              NULL, NULL),
+                     KP_ERANGE);
+    assert_int_equal(
+        rpc_call_at(f->c, 2, "eth_chainId", NULL, NULL, never_cb, NULL, NULL),
+        KP_ERANGE);
     assert_int_equal(rpc_report_head(f->c, 2, 1), KP_ERANGE);
     assert_int_equal(rpc_report_head(f->c, 1, 7), 0);
     assert_int_equal(rpc_best_head(f->c), 7);
@@ -1160,10 +1183,11 @@ test_misuse(void **state)
 
     /* max_pending = 1: the second call is refused, then cancel. */
     uint64_t id;
-    assert_int_equal(rpc_call(f->c, "eth_chainId", NULL, NULL, never_cb, NULL,
-                              &id), 0);
-    assert_int_equal(rpc_call(f->c, "eth_chainId", NULL, NULL, never_cb, NULL,
-                              NULL), KP_ELIMIT);
+    assert_int_equal(
+        rpc_call(f->c, "eth_chainId", NULL, NULL, never_cb, NULL, &id), 0);
+    assert_int_equal(
+        rpc_call(f->c, "eth_chainId", NULL, NULL, never_cb, NULL, NULL),
+        KP_ELIMIT);
     b = rpc_batch_new(f->c);
     assert_int_equal(rpc_batch_add(b, "eth_chainId", NULL, never_cb, NULL), 0);
     assert_int_equal(rpc_batch_send(b, NULL, NULL), KP_ELIMIT);
@@ -1177,7 +1201,8 @@ test_misuse(void **state)
     assert_int_equal(rpc_batch_add(b, "eth_call", "\"x\"", never_cb, NULL),
                      KP_EINVAL);
     for (int i = 0; i < RPC_MAX_BATCH; i++)
-        assert_int_equal(rpc_batch_add(b, "eth_chainId", NULL, never_cb, NULL), 0);
+        assert_int_equal(rpc_batch_add(b, "eth_chainId", NULL, never_cb, NULL),
+                         0);
     assert_int_equal(rpc_batch_add(b, "eth_chainId", NULL, never_cb, NULL),
                      KP_ELIMIT);
     rpc_batch_free(b);
@@ -1201,32 +1226,38 @@ test_http_misuse(void **state)
     struct http_client *h;
     struct http_request *r = (struct http_request *)1;
     const char *bad_hdr[] = {"NoColon"};
-    struct http_req_opts o = {.url = "http://127.0.0.1:1/", .timeout_ms = 100,
-                              .max_reply = 100};
+    struct http_req_opts o = {
+        .url = "http://127.0.0.1:1/", .timeout_ms = 100, .max_reply = 100};
     int never = 0;
 
     assert_int_equal(http_client_new(&h, &f->loop), 0);
     o.url = "file:///etc/passwd";
-    assert_int_equal(http_request_start(h, &o, http_never, NULL, &r), KP_EINVAL);
+    assert_int_equal(http_request_start(h, &o, http_never, NULL, &r),
+                     KP_EINVAL);
     assert_null(r);
     o.url = "http://127.0.0.1:1/";
     o.timeout_ms = 0;
-    assert_int_equal(http_request_start(h, &o, http_never, NULL, NULL), KP_EINVAL);
+    assert_int_equal(http_request_start(h, &o, http_never, NULL, NULL),
+                     KP_EINVAL);
     o.timeout_ms = 100;
     o.max_reply = 0;
-    assert_int_equal(http_request_start(h, &o, http_never, NULL, NULL), KP_EINVAL);
+    assert_int_equal(http_request_start(h, &o, http_never, NULL, NULL),
+                     KP_EINVAL);
     o.max_reply = 100;
     o.method = "get";
-    assert_int_equal(http_request_start(h, &o, http_never, NULL, NULL), KP_EINVAL);
+    assert_int_equal(http_request_start(h, &o, http_never, NULL, NULL),
+                     KP_EINVAL);
     o.method = "GET";
     o.body = "x";
     o.body_len = 1;
-    assert_int_equal(http_request_start(h, &o, http_never, NULL, NULL), KP_EINVAL);
+    assert_int_equal(http_request_start(h, &o, http_never, NULL, NULL),
+                     KP_EINVAL);
     o.body = NULL;
     o.body_len = 0;
     o.headers = bad_hdr;
     o.nheaders = 1;
-    assert_int_equal(http_request_start(h, &o, http_never, NULL, NULL), KP_EINVAL);
+    assert_int_equal(http_request_start(h, &o, http_never, NULL, NULL),
+                     KP_EINVAL);
     o.headers = NULL;
     o.nheaders = 0;
     /* Started then cancelled: no callback; then freed with one pending. */

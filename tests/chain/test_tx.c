@@ -443,7 +443,7 @@ negate_s(uint8_t s[32])
 static void
 test_decode_rejects_fields(void **state)
 {
-    char hi_s[67], buf[16];
+    char hi_s[67];
     uint8_t s[32];
 
     (void)state;
@@ -530,7 +530,6 @@ test_decode_rejects_fields(void **state)
     hi_s[1] = '0';
     hex_encode(hi_s + 2, sizeof(hi_s) - 2, s, 32, false);
     assert_int_equal(decode_mod(11, hi_s), KP_ECRYPTO);
-    (void)buf;
 }
 
 static int

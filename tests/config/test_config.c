@@ -23,33 +23,33 @@
 
 /* Line numbers in expected messages refer to this text. */
 static const char base_yaml[] =
-    "protocol:\n"                                                 /*  1 */
-    "  name: test\n"                                              /*  2 */
-    "chain:\n"                                                    /*  3 */
-    "  chain_id: 31337\n"                                         /*  4 */
-    "  rpc:\n"                                                    /*  5 */
-    "    - url: http://127.0.0.1:8545\n"                          /*  6 */
-    "signer:\n"                                                   /*  7 */
-    "  key_env: KEEPER_PRIVATE_KEY\n"                             /*  8 */
-    "  min_balance: 0.1ether\n"                                   /*  9 */
-    "oracles:\n"                                                  /* 10 */
-    "  - name: eth_usd\n"                                         /* 11 */
-    "    address: 0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512\n"   /* 12 */
-    "    asset: ETH/USD\n"                                        /* 13 */
-    "    max_age: 2h\n"                                           /* 14 */
-    "    heartbeat: 1h\n"                                         /* 15 */
-    "reserve:\n"                                                  /* 16 */
-    "  contracts:\n"                                              /* 17 */
-    "    reserve: 0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0\n"   /* 18 */
+    "protocol:\n"                                                     /*  1 */
+    "  name: test\n"                                                  /*  2 */
+    "chain:\n"                                                        /*  3 */
+    "  chain_id: 31337\n"                                             /*  4 */
+    "  rpc:\n"                                                        /*  5 */
+    "    - url: http://127.0.0.1:8545\n"                              /*  6 */
+    "signer:\n"                                                       /*  7 */
+    "  key_env: KEEPER_PRIVATE_KEY\n"                                 /*  8 */
+    "  min_balance: 0.1ether\n"                                       /*  9 */
+    "oracles:\n"                                                      /* 10 */
+    "  - name: eth_usd\n"                                             /* 11 */
+    "    address: 0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512\n"       /* 12 */
+    "    asset: ETH/USD\n"                                            /* 13 */
+    "    max_age: 2h\n"                                               /* 14 */
+    "    heartbeat: 1h\n"                                             /* 15 */
+    "reserve:\n"                                                      /* 16 */
+    "  contracts:\n"                                                  /* 17 */
+    "    reserve: 0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0\n"       /* 18 */
     "    clearinghouse: 0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9\n" /* 19 */
-    "    backstop: 0xDc64a140Aa3E981100a9becA4E685f962f0cF6C9\n"  /* 20 */
-    "strategies:\n"                                               /* 21 */
-    "  inject:\n"                                                 /* 22 */
-    "    epoch_budget: 100000e6\n";                               /* 23 */
+    "    backstop: 0xDc64a140Aa3E981100a9becA4E685f962f0cF6C9\n"      /* 20 */
+    "strategies:\n"                                                   /* 21 */
+    "  inject:\n"                                                     /* 22 */
+    "    epoch_budget: 100000e6\n";                                   /* 23 */
 
 static char tmpdir[64];
 
-/* --- helpers ----------------------------------------------------------------- */
+/* --- helpers --- */
 
 /* base_yaml with the first occurrence of `from` replaced by `to`. */
 static char *
@@ -185,7 +185,7 @@ group_teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-/* --- valid configurations ---------------------------------------------------- */
+/* --- valid configurations --- */
 
 static void
 test_base_loads_with_defaults(void **state)
@@ -197,9 +197,9 @@ test_base_loads_with_defaults(void **state)
 
     (void)state;
     cfg_errors_init(&errs);
-    assert_int_equal(cfg_load_mem(&cfg, "t.yaml", base_yaml,
-                                  strlen(base_yaml), 0, &errs),
-                     0);
+    assert_int_equal(
+        cfg_load_mem(&cfg, "t.yaml", base_yaml, strlen(base_yaml), 0, &errs),
+        0);
     assert_int_equal(cfg.n_protocols, 1);
     p = cfg_find_protocol(&cfg, "test");
     assert_non_null(p);
@@ -312,8 +312,7 @@ test_examples_each_file(void **state)
         struct cfg_errors errs;
         struct cfg cfg;
 
-        snprintf(path, sizeof(path), "%s/examples/%s", source_dir(),
-                 files[i]);
+        snprintf(path, sizeof(path), "%s/examples/%s", source_dir(), files[i]);
         cfg_errors_init(&errs);
         assert_int_equal(cfg_load(&cfg, path, 0, &errs), 0);
         assert_int_equal(cfg.n_protocols, 1);
@@ -322,7 +321,7 @@ test_examples_each_file(void **state)
     }
 }
 
-/* --- one test per error class -------------------------------------------------- */
+/* --- one test per error class --- */
 
 static void
 test_unknown_key_suggests(void **state)
@@ -435,8 +434,7 @@ test_missing_required(void **state)
                 "t.yaml:11:5: oracles[0]: missing required key 'asset'\n");
     expect_edit("signer:\n  key_env: KEEPER_PRIVATE_KEY\n  min_balance: "
                 "0.1ether\n",
-                "",
-                "t.yaml:1:1: missing required key 'signer'\n");
+                "", "t.yaml:1:1: missing required key 'signer'\n");
     /* An empty section is present: what it needs is reported inside. */
     expect_edit("  contracts:\n", "  contracts:\n    reserve:\n",
                 "t.yaml:18:5: reserve.contracts.reserve: missing value\n"
@@ -596,21 +594,34 @@ static void
 test_abi_signatures(void **state)
 {
     (void)state;
-    expect_edit("  contracts:\n", "  calls:\n    balance: balance()\n"
-                                  "  contracts:\n",
+    expect_edit("  contracts:\n",
+                "  calls:\n    balance: balance()\n"
+                "  contracts:\n",
                 "t.yaml:18:14: reserve.calls.balance: a read call takes no "
                 "arguments and returns one unsigned integer, e.g. "
                 "balance()(uint256) (got 'balance()')\n");
-    expect_edit("  contracts:\n", "  calls:\n    balance: bal(uint7)(uint256)\n"
-                                  "  contracts:\n",
+    expect_edit("  contracts:\n",
+                "  calls:\n    balance: bal(uint7)(uint256)\n"
+                "  contracts:\n",
                 "t.yaml:18:14: reserve.calls.balance: invalid ABI signature: "
-                "unknown ABI type at character 10, expected e.g. "
+                "unknown type 'uint7' at character 5, expected e.g. "
                 "balance()(uint256) (got 'bal(uint7)(uint256)')\n");
     expect_edit("    epoch_budget: 100000e6\n",
                 "    epoch_budget: 100000e6\n    call: inject(address)\n",
                 "t.yaml:24:11: strategies.inject.call: an action call takes "
                 "one unsigned integer (the amount), e.g. inject(uint256) "
                 "(got 'inject(address)')\n");
+    /* A nameless list is not a call. */
+    expect_edit("    epoch_budget: 100000e6\n",
+                "    epoch_budget: 100000e6\n    call: (uint256)\n",
+                "t.yaml:24:11: strategies.inject.call: invalid ABI signature: "
+                "not a function signature at character 1, expected e.g. "
+                "balance()(uint256) (got '(uint256)')\n");
+    /* Whitespace and the Solidity form are accepted. */
+    expect_edit("    epoch_budget: 100000e6\n",
+                "    epoch_budget: 100000e6\n"
+                "    call: \"function inject(uint256 amount) external\"\n",
+                "");
     expect_edit("  contracts:\n",
                 "  calls:\n    balance: getReserve()(uint128)\n"
                 "    target: t()((uint256,bool)[2],uint8)\n"
@@ -658,7 +669,7 @@ test_invalid_yaml_syntax(void **state)
                   "t.yaml:1:3: mapping keys must be plain text\n");
 }
 
-/* --- limits ------------------------------------------------------------------ */
+/* --- limits --- */
 
 static void
 test_too_deep(void **state)
@@ -800,7 +811,7 @@ test_error_cap(void **state)
     cfg_errors_cleanup(&errs);
 }
 
-/* --- several errors ------------------------------------------------------------ */
+/* --- several errors --- */
 
 static void
 test_all_errors_reported(void **state)
@@ -845,7 +856,7 @@ test_unique_names(void **state)
                 "'rpc0' (first used by chain.rpc[0])\n");
 }
 
-/* --- directories ---------------------------------------------------------------- */
+/* --- directories --- */
 
 static void
 test_directory(void **state)
@@ -915,7 +926,7 @@ test_directory(void **state)
     cfg_errors_cleanup(&errs);
 }
 
-/* --- printing ------------------------------------------------------------------ */
+/* --- printing --- */
 
 /* Replace each "<redacted: X>" with "${X}". */
 static char *
@@ -991,12 +1002,11 @@ test_print_minimal_round_trips(void **state)
 
     (void)state;
     cfg_errors_init(&errs);
-    assert_int_equal(cfg_load_mem(&cfg, "t.yaml", base_yaml,
-                                  strlen(base_yaml), 0, &errs),
-                     0);
+    assert_int_equal(
+        cfg_load_mem(&cfg, "t.yaml", base_yaml, strlen(base_yaml), 0, &errs),
+        0);
     out = print_text(&cfg);
-    assert_int_equal(cfg_load_mem(&again, "t.yaml", out, strlen(out), 0,
-                                  &errs),
+    assert_int_equal(cfg_load_mem(&again, "t.yaml", out, strlen(out), 0, &errs),
                      0);
     out2 = print_text(&again);
     assert_string_equal(out, out2);
@@ -1009,7 +1019,7 @@ test_print_minimal_round_trips(void **state)
     cfg_errors_cleanup(&errs);
 }
 
-/* --- units --------------------------------------------------------------------- */
+/* --- units --- */
 
 static void
 test_durations(void **state)
@@ -1020,16 +1030,26 @@ test_durations(void **state)
         uint64_t ms;
         const char *out;
     } v[] = {
-        {"250ms", 0, 250, "250ms"},   {"30s", 0, 30000, "30s"},
-        {"2m", 0, 120000, "2m"},      {"1h", 0, 3600000, "1h"},
-        {"1d", 0, 86400000, "1d"},    {"1.5s", 0, 1500, "1500ms"},
-        {"1.5h", 0, 5400000, "90m"},  {"0s", 0, 0, "0s"},
-        {"90s", 0, 90000, "90s"},     {"0.001s", 0, 1, "1ms"},
-        {"0.5ms", KP_EINVAL, 0, ""},  {"30", KP_EINVAL, 0, ""},
-        {"s", KP_EINVAL, 0, ""},      {"1.s", KP_EINVAL, 0, ""},
-        {"-1s", KP_EINVAL, 0, ""},    {"1 s", KP_EINVAL, 0, ""},
-        {"1S", KP_EINVAL, 0, ""},     {"1w", KP_EINVAL, 0, ""},
-        {"", KP_EINVAL, 0, ""},       {"1.0000000001s", KP_EINVAL, 0, ""},
+        {"250ms", 0, 250, "250ms"},
+        {"30s", 0, 30000, "30s"},
+        {"2m", 0, 120000, "2m"},
+        {"1h", 0, 3600000, "1h"},
+        {"1d", 0, 86400000, "1d"},
+        {"1.5s", 0, 1500, "1500ms"},
+        {"1.5h", 0, 5400000, "90m"},
+        {"0s", 0, 0, "0s"},
+        {"90s", 0, 90000, "90s"},
+        {"0.001s", 0, 1, "1ms"},
+        {"0.5ms", KP_EINVAL, 0, ""},
+        {"30", KP_EINVAL, 0, ""},
+        {"s", KP_EINVAL, 0, ""},
+        {"1.s", KP_EINVAL, 0, ""},
+        {"-1s", KP_EINVAL, 0, ""},
+        {"1 s", KP_EINVAL, 0, ""},
+        {"1S", KP_EINVAL, 0, ""},
+        {"1w", KP_EINVAL, 0, ""},
+        {"", KP_EINVAL, 0, ""},
+        {"1.0000000001s", KP_EINVAL, 0, ""},
         {"213503982335d", KP_EOVERFLOW, 0, ""},
         {"99999999999999999999ms", KP_EOVERFLOW, 0, ""},
     };
@@ -1058,12 +1078,18 @@ test_percents_and_sizes(void **state)
         uint32_t bps;
         const char *out;
     } p[] = {
-        {"2%", 0, 200, "2%"},          {"0.5%", 0, 50, "0.5%"},
-        {"12.5%", 0, 1250, "12.5%"},   {"12.25%", 0, 1225, "12.25%"},
-        {"0.01%", 0, 1, "0.01%"},      {"100%", 0, 10000, "100%"},
-        {"12.50%", 0, 1250, "12.5%"},  {"0.001%", KP_EINVAL, 0, ""},
-        {"20", KP_EINVAL, 0, ""},      {"%", KP_EINVAL, 0, ""},
-        {"2 %", KP_EINVAL, 0, ""},     {"2%%", KP_EINVAL, 0, ""},
+        {"2%", 0, 200, "2%"},
+        {"0.5%", 0, 50, "0.5%"},
+        {"12.5%", 0, 1250, "12.5%"},
+        {"12.25%", 0, 1225, "12.25%"},
+        {"0.01%", 0, 1, "0.01%"},
+        {"100%", 0, 10000, "100%"},
+        {"12.50%", 0, 1250, "12.5%"},
+        {"0.001%", KP_EINVAL, 0, ""},
+        {"20", KP_EINVAL, 0, ""},
+        {"%", KP_EINVAL, 0, ""},
+        {"2 %", KP_EINVAL, 0, ""},
+        {"2%%", KP_EINVAL, 0, ""},
         {"99999999999%", KP_EOVERFLOW, 0, ""},
     };
     static const struct {
@@ -1072,11 +1098,10 @@ test_percents_and_sizes(void **state)
         uint64_t bytes;
         const char *out;
     } s[] = {
-        {"8MiB", 0, 8 << 20, "8MiB"},  {"65536", 0, 65536, "64KiB"},
-        {"1GiB", 0, 1 << 30, "1GiB"},  {"100B", 0, 100, "100"},
-        {"1.5MiB", KP_EINVAL, 0, ""},  {"8MB", KP_EINVAL, 0, ""},
-        {"MiB", KP_EINVAL, 0, ""},
-        {"99999999999GiB", KP_EOVERFLOW, 0, ""},
+        {"8MiB", 0, 8 << 20, "8MiB"}, {"65536", 0, 65536, "64KiB"},
+        {"1GiB", 0, 1 << 30, "1GiB"}, {"100B", 0, 100, "100"},
+        {"1.5MiB", KP_EINVAL, 0, ""}, {"8MB", KP_EINVAL, 0, ""},
+        {"MiB", KP_EINVAL, 0, ""},    {"99999999999GiB", KP_EOVERFLOW, 0, ""},
     };
     char buf[CFG_UNIT_STR_MAX];
 
@@ -1095,8 +1120,7 @@ test_percents_and_sizes(void **state)
     for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
         uint64_t b;
 
-        assert_int_equal(cfg_parse_size(&b, s[i].in, strlen(s[i].in)),
-                         s[i].rc);
+        assert_int_equal(cfg_parse_size(&b, s[i].in, strlen(s[i].in)), s[i].rc);
         if (s[i].rc != 0)
             continue;
         assert_int_equal(b, s[i].bytes);
@@ -1118,13 +1142,12 @@ test_edit_distance_and_suggest(void **state)
     assert_int_equal(cfg_edit_distance("chian", 5, "chain", 5), 1);
     assert_string_equal(cfg_suggest("max_agee", 8, names, 4), "max_age");
     assert_string_equal(cfg_suggest("haertbeat", 9, names, 4), "heartbeat");
-    assert_string_equal(cfg_suggest("timeout", 7, names, 4),
-                        "request_timeout");
+    assert_string_equal(cfg_suggest("timeout", 7, names, 4), "request_timeout");
     assert_null(cfg_suggest("colour", 6, names, 4));
     assert_null(cfg_suggest("", 0, names, 4));
 }
 
-/* --- docs and misuse --------------------------------------------------------------- */
+/* --- docs and misuse --- */
 
 static char *docs_text;
 

@@ -148,3 +148,51 @@ big() { node -e 'const e = process.argv[1]; if (!/^[0-9+*\/() -]+$/.test(e)) pro
 
 # A field of the last scenario summary line of FILE: summary_field FILE KEY.
 summary_field() { grep '^summary ' "$1" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+# replay NAME: replay scenario NAME on $STATE into $TMP/NAME.out; sets
+# FIRST (block of the first step's price update), STEPS.
+replay() {
+    local name=$1 from
+    from=$(($(head_block) + 1))
+    "$DEVNET" scenario "$name" --state-dir "$STATE" >"$TMP/$name.out" 2>"$TMP/$name.err" ||
+        die "scenario $name: $(tail -n 2 "$TMP/$name.err")"
+    STEPS=$(grep -c '^step=' "$TMP/$name.out")
+    FIRST=$(cast logs -r "$RPC" --from-block "$from" --address "$FEED" "AnswerUpdated(int256,uint256,uint256)" --json |
+        jq -r ".[-$STEPS].blockNumber" | xargs printf '%d')
+}
+
+# field_sum ADDRESS EVENT FIELD: sum of a log field since $FIRST.
+field_sum() { sum_logs "$1" "$2" "$3" "$FIRST" | cut -d' ' -f2; }
+
+# check_reserve_flows NAME: the reserve's books balance over the replay:
+# balance moves only by fees, inflows, bad debt paid and debt settled;
+# every liquidation shortfall was charged to the reserve (paid or left as
+# uncovered debt), and the replay's printed figures match the chain.
+check_reserve_flows() {
+    local name=$1 b0 b1 u0 u1 fees funded paid unpaid settled withdrawn recovered shortfall nliq
+    b0=$(cast call -r "$RPC" --block $((FIRST - 1)) "$RESERVE" "balance()(uint256)" | awk '{print $1}')
+    u0=$(cast call -r "$RPC" --block $((FIRST - 1)) "$RESERVE" "uncoveredDebt()(uint256)" | awk '{print $1}')
+    b1=$(call "$RESERVE" "balance()(uint256)")
+    u1=$(call "$RESERVE" "uncoveredDebt()(uint256)")
+    fees=$(field_sum "$RESERVE" "FeeAccrued(uint256)" 0)
+    funded=$(field_sum "$RESERVE" "Funded(address,uint256)" 0)
+    paid=$(field_sum "$RESERVE" "BadDebtCovered(uint256,uint256)" 0)
+    unpaid=$(field_sum "$RESERVE" "BadDebtCovered(uint256,uint256)" 1)
+    settled=$(field_sum "$RESERVE" "DebtSettled(uint256,uint256)" 0)
+    withdrawn=$(field_sum "$RESERVE" "Withdrawn(address,uint256)" 0)
+    recovered=$(field_sum "$RESERVE" "DebtRecovered(uint256,uint256)" 0)
+    read -r nliq shortfall < <(sum_logs "$CH" "Liquidated(address,int256,uint256,uint256)" 2 "$FIRST")
+    check "$name: reserve balance = start + fees + inflows - bad debt paid - debt settled" \
+        test "$b1" = "$(big "$b0 + $fees + $funded - $paid - $settled - $withdrawn")"
+    check "$name: uncovered debt = start + unpaid bad debt - settled - recovered" \
+        test "$u1" = "$(big "$u0 + $unpaid - $settled - $recovered")"
+    check "$name: every shortfall was charged to the reserve" test "$shortfall" = "$(big "$paid + $unpaid")"
+    check "$name: printed liquidations match the chain ($nliq)" \
+        test "$(summary_field "$TMP/$name.out" liquidations)" = "$nliq"
+    check "$name: printed final reserve matches the chain" \
+        test "$(summary_field "$TMP/$name.out" final_reserve | tr -d .)" = "$(big "$b1 / 10000")"
+    LIQUIDATIONS=$nliq SHORTFALL=$shortfall FEES=$fees
+}
+
+# Lowest reserve printed by the replay of NAME, in cents.
+min_reserve_cents() { summary_field "$TMP/$1.out" min_reserve | tr -d .; }

@@ -47,9 +47,22 @@ check "backstop pool funded" bigcmp "$(call "$POOL" "available()(uint256)")" gt 
 # Leverage = notional / margin at the opening price, for every trader.
 price=$(call "$FEED" "latestAnswer()(int256)")
 cast call -r "$RPC" "$CH" "traders()(address[])" | tr -d '[],' | tr ' ' '\n' | grep . >"$TMP/traders"
-while read -r t; do
-    cast call -r "$RPC" "$CH" "positions(address)(int256,uint256,uint256,uint256)" "$t" | awk '{print $1}' | paste -sd' '
-done <"$TMP/traders" >"$TMP/positions"
+# One JSON-RPC batch (plain fetch) rather than a cast call per trader.
+node -e '
+    const [rpc, ch, sel, file] = process.argv.slice(1);
+    const traders = require("fs").readFileSync(file, "utf8").split("\n").filter(Boolean);
+    const body = traders.map((t, i) => ({ jsonrpc: "2.0", id: i, method: "eth_call",
+        params: [{ to: ch, data: sel + t.slice(2).toLowerCase().padStart(64, "0") }, "latest"] }));
+    fetch(rpc, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
+        .then((r) => r.json()).then((replies) => {
+            for (const r of replies.sort((a, b) => a.id - b.id)) {
+                const w = (i) => BigInt("0x" + r.result.slice(2 + 64 * i, 66 + 64 * i));
+                let size = w(0);
+                if (size >= 1n << 255n) size -= 1n << 256n;
+                console.log(`${size} ${w(1)}`);
+            }
+        });' "$RPC" "$CH" "$(cast sig 'positions(address)')" "$TMP/traders" >"$TMP/positions"
+check "read every position" test "$(wc -l <"$TMP/positions")" -eq "$traders"
 lev=$(awk -v p="$price" '{ s = $1 < 0 ? -$1 : $1; l = s * p / 1e20 / $2; if (min == "" || l < min) min = l; if (l > max) max = l }
     END { printf "%.1f %.1f", min, max }' "$TMP/positions")
 echo "    leverage spread: $lev"

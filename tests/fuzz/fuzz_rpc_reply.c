@@ -41,9 +41,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     batch = data[0] & 1;
-    rc = rpc_reply_parse(&doc, items, why, sizeof(why),
-                         (const char *)data + 1, size - 1, batch ? 7 : 1,
-                         batch ? 3 : 1, batch);
+    rc = rpc_reply_parse(&doc, items, why, sizeof(why), (const char *)data + 1,
+                         size - 1, batch ? 7 : 1, batch ? 3 : 1, batch);
     if (rc == 0) {
         if (!doc)
             __builtin_trap();
