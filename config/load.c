@@ -321,15 +321,36 @@ cfg_load_mem(struct cfg *cfg, const char *name, const char *buf, size_t len,
     return finish(cfg, src, before, errs);
 }
 
+/* Secrets live only in struct cfg_secret fields (the schema marks them),
+ * and only in list entries that were loaded: wipe exactly those, not the
+ * whole ~80 KB of each protocol. */
+static void
+wipe_secrets(const struct cfg_schema *s, char *obj)
+{
+    for (size_t i = 0; i < s->nkeys; i++) {
+        const struct cfg_key *k = &s->keys[i];
+
+        if (k->type == CT_SECTION) {
+            wipe_secrets(k->aux, obj + k->off);
+        } else if (k->type == CT_LIST) {
+            size_t n = *(size_t *)(obj + k->count_off);
+
+            for (size_t j = 0; j < n && j < k->max_items; j++)
+                wipe_secrets(k->aux, obj + k->off + j * k->size);
+        } else if (k->flags & (CF_SECRET | CF_SECRET_OK)) {
+            kp_wipe(obj + k->off, sizeof(struct cfg_secret));
+        }
+    }
+}
+
 void
 cfg_cleanup(struct cfg *cfg)
 {
     if (cfg == NULL)
         return;
-    if (cfg->protocols != NULL) {
-        kp_wipe(cfg->protocols, cfg->n_protocols * sizeof(cfg->protocols[0]));
-        free(cfg->protocols);
-    }
+    for (size_t i = 0; i < cfg->n_protocols; i++)
+        wipe_secrets(&cfg_protocol_schema, (char *)&cfg->protocols[i]);
+    free(cfg->protocols);
     memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -287,7 +287,8 @@ cli_abi(int argc, char **argv)
     int rc;
 
     if (argc < 2)
-        return cli_error("%s", usage_text);
+        return cli_error("abi: missing action (encode, decode, selector, "
+                         "topic, revert; see 'keeper abi --help')");
     cmd = argv[1];
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help"))
         return puts(usage_text), CLI_EXIT_OK;

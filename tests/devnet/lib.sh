@@ -190,7 +190,7 @@ check_reserve_flows() {
     check "$name: printed liquidations match the chain ($nliq)" \
         test "$(summary_field "$TMP/$name.out" liquidations)" = "$nliq"
     check "$name: printed final reserve matches the chain" \
-        test "$(summary_field "$TMP/$name.out" final_reserve | tr -d .)" = "$(big "$b1 / 10000")"
+        bigcmp "$(summary_field "$TMP/$name.out" final_reserve | tr -d .)" eq "$(big "$b1 / 10000")"
     LIQUIDATIONS=$nliq SHORTFALL=$shortfall FEES=$fees
 }
 
