@@ -319,7 +319,9 @@ int cfg_load(struct cfg *cfg, const char *path, unsigned flags,
              struct cfg_errors *errs);
 
 /* Load one protocol from memory; `name` is the file name used in errors
- * and relative ${file:} paths resolve against the working directory.
+ * and relative paths (key files, ${file:}) are kept relative, i.e. to
+ * the working directory. (cfg_load resolves them against the absolute
+ * directory of the file.)
  * Returns: 0 or KP_ECONFIG as cfg_load.
  * Out: cfg, errs   In: name, buf, len, flags */
 int cfg_load_mem(struct cfg *cfg, const char *name, const char *buf, size_t len,

@@ -26,18 +26,29 @@ error_count(const struct cfg_errors *e)
     return e->n + e->dropped;
 }
 
-/* The directory part of path, "" when there is none. */
-static void
-dir_of(char *out, size_t cap, const char *path)
+/* The absolute directory of file `path`, so that relative paths in it
+ * do not depend on the working directory after loading.
+ * Returns: a new string (free it); the directory as written if it cannot
+ * be resolved. */
+static char *
+abs_dir_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
+    char *dir, *abs;
 
     if (slash == NULL)
-        snprintf(out, cap, "%s", "");
+        dir = kp_xstrdup(".");
     else if (slash == path)
-        snprintf(out, cap, "/");
+        dir = kp_xstrdup("/");
     else
-        snprintf(out, cap, "%.*s", (int)(slash - path), path);
+        dir = strndup(path, (size_t)(slash - path));
+    if (dir == NULL)
+        dir = kp_xstrdup(".");
+    abs = realpath(dir, NULL);
+    if (abs == NULL)
+        return dir;
+    free(dir);
+    return abs;
 }
 
 static void
@@ -76,7 +87,7 @@ static void
 load_file(struct cfg_protocol *p, struct source *src, unsigned flags,
           struct cfg_errors *errs)
 {
-    char dir[CFG_PATH_MAX], *buf;
+    char *dir, *buf;
     size_t len;
     int rc = cfg_read_file(&buf, &len, src->path, CFG_FILE_MAX);
 
@@ -94,8 +105,9 @@ load_file(struct cfg_protocol *p, struct source *src, unsigned flags,
                        strerror(errno));
         return;
     }
-    dir_of(dir, sizeof(dir), src->path);
+    dir = abs_dir_of(src->path);
     load_buffer(p, src, dir, buf, len, flags, errs);
+    free(dir);
     free(buf);
 }
 

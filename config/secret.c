@@ -51,6 +51,7 @@ cfg_read_file(char **buf, size_t *len, const char *path, size_t cap)
             int e = errno;
 
             close(fd);
+            kp_wipe(b, n);
             free(b);
             errno = e;
             return KP_EIO;
@@ -60,6 +61,8 @@ cfg_read_file(char **buf, size_t *len, const char *path, size_t cap)
     }
     close(fd);
     if (n > cap) {
+        /* Maybe part of a secret file: wipe it like a whole one. */
+        kp_wipe(b, n);
         free(b);
         return KP_ELIMIT;
     }

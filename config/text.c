@@ -126,8 +126,8 @@ is_one_uint(const struct abi_sig *sig, uint16_t t)
 }
 
 int
-cfg_abisig_check(struct cfg_abisig *out, const char *s, size_t len,
-                 char *why, size_t whycap)
+cfg_abisig_check(struct cfg_abisig *out, const char *s, size_t len, char *why,
+                 size_t whycap)
 {
     /* struct abi_sig holds ABI_MAX_NODES nodes: keep it off the stack. */
     struct abi_sig *sig = kp_xmalloc(sizeof(*sig));

@@ -6,6 +6,8 @@
 #include <sys/prctl.h>
 
 #include "keeper/cli.h"
+#include "keeper/cli_config.h"
+#include "keeper/cli_run.h"
 #include "keeper/cli_signer.h"
 
 #define KEEPER_VERSION "0.1.0"
@@ -21,6 +23,13 @@ static const struct subcommand subcommands[] = {
     {"abi", cli_abi, "abi encode SIG [ARGS...] | abi decode SIG HEX"},
     {"tx", cli_tx, "tx sign OPTIONS [-- SIG ARGS...] | tx decode HEX"},
     {"address", cli_address, "address --key-file PATH"},
+    {"run", cli_run,
+     "run -c FILE|DIR [--once] [--dry-run] [--log-format text|json] "
+     "[--log-level LEVEL]"},
+    {"check-config", cli_check_config,
+     "check-config -c FILE|DIR [--no-secrets]"},
+    {"print-config", cli_print_config,
+     "print-config -c FILE|DIR [--no-secrets]"},
     {"signer-address", cli_signer_address,
      "signer-address --keystore PATH (--password-file PATH | --password-env "
      "NAME) | --key-file PATH | --key-env NAME"},

@@ -33,13 +33,20 @@ function freePort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// Whether `pid` is a running (not zombie) anvil process.
-function isAnvil(pid) {
+function isRunning(pid) {
     try {
         const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
         const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-        if (state === 'Z' || state === 'X') return false;
-        return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('anvil');
+        return state !== 'Z' && state !== 'X';
+    } catch {
+        return false;
+    }
+}
+
+// Whether `pid` is a running (not zombie) anvil process.
+function isAnvil(pid) {
+    try {
+        return isRunning(pid) && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('anvil');
     } catch {
         return false;
     }
@@ -109,35 +116,40 @@ function spawnAnvil(root, port, logFile) {
 }
 
 // Start anvil on `port`, or on a free port (retried) when port is null.
-// Returns { pid, port }.
-async function startAnvil(root, stateDir, port) {
+// onSpawn(pid) runs as soon as a process exists, so that the caller can
+// record it before waiting. Returns { pid, port }.
+async function startAnvil(root, stateDir, port, onSpawn) {
     const logFile = path.join(stateDir, 'anvil.log');
     for (let attempt = 0; ; attempt++) {
         const p = port || await freePort();
         if (port) await checkPortFree(port);
         const child = spawnAnvil(root, p, logFile);
+        onSpawn(child.pid);
         try {
             await waitReady(child, p, logFile);
             child.unref();
             return { pid: child.pid, port: p };
         } catch (e) {
-            await stopAnvil(child.pid);
-            if (port || !e.anvilExited || attempt >= 4) throw e;
+            await stopAnvil(child.pid, true);
+            // Another process took the free port first: try another one.
+            if (port || !e.anvilExited || !/in use/i.test(e.message) || attempt >= 4) throw e;
         }
     }
 }
 
 // Stop anvil `pid`: SIGTERM, then SIGKILL if it lingers. Returns whether a
-// process was signalled.
-async function stopAnvil(pid) {
-    if (!pid || !isAnvil(pid)) return false;
+// process was signalled. `own`: pid is this process's unreaped child, so it
+// cannot have been recycled, and may not have exec'd anvil yet.
+async function stopAnvil(pid, own = false) {
+    const alive = own ? isRunning : isAnvil;
+    if (!pid || !alive(pid)) return false;
     const send = (sig) => { try { process.kill(pid, sig); } catch { /* gone */ } };
     send('SIGTERM');
     const deadline = Date.now() + STOP_TIMEOUT_MS;
-    while (isAnvil(pid) && Date.now() < deadline) await sleep(20);
-    if (isAnvil(pid)) {
+    while (alive(pid) && Date.now() < deadline) await sleep(20);
+    if (alive(pid)) {
         send('SIGKILL');
-        while (isAnvil(pid)) await sleep(20);
+        while (alive(pid)) await sleep(20);
     }
     return true;
 }

@@ -130,16 +130,32 @@ async function cmdStart(argv) {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const old = runningPid(dir);
     if (old) throw new Error(`a devnet is already running from ${dir} (pid ${old}); stop it first`);
+    for (const stale of ['devnet.json', 'session.json', 'last-scenario.json']) fs.rmSync(file(dir, stale), { force: true });
     compile(ROOT, cacheDir(dir)); // fail before starting anything
 
-    const anvil = await startAnvil(ROOT, dir, port);
-    fs.writeFileSync(file(dir, 'anvil.pid'), `${anvil.pid}\n`);
-    const abort = async () => { await stopAnvil(anvil.pid); fs.rmSync(file(dir, 'anvil.pid'), { force: true }); };
+    // From the moment anvil exists, any failure or signal stops it again.
+    const pidFile = file(dir, 'anvil.pid');
+    let spawned = 0;
+    let stopping = false;
+    const abort = async () => {
+        stopping = true;
+        let pid;
+        do { // a retry may spawn another anvil while we stop this one
+            pid = spawned;
+            await stopAnvil(pid, true);
+        } while (pid !== spawned);
+        fs.rmSync(pidFile, { force: true });
+    };
     const onSignal = () => { abort().finally(() => process.exit(130)); };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     let info;
     try {
+        const anvil = await startAnvil(ROOT, dir, port, (pid) => {
+            spawned = pid;
+            if (stopping) process.kill(pid, 'SIGKILL');
+            else fs.writeFileSync(pidFile, `${pid}\n`);
+        });
         info = await deployAndSeed(dir, anvil.port, scenario);
         writeJson(file(dir, 'devnet.json'), info);
         writeKeeperConfig(dir, info, opts['alert-webhook']);

@@ -497,7 +497,7 @@ test_loopback_webhook_inline_ok(void **state)
 static void
 test_secret_references(void **state)
 {
-    char *pw, *text, *cfgpath, yaml[2048];
+    char *pw, *text, *cfgpath, yaml[2048], cwd[1024];
     struct cfg_errors errs;
     struct cfg cfg;
 
@@ -536,6 +536,16 @@ test_secret_references(void **state)
                         "file-pw");
     assert_string_equal(cfg.protocols[0].signer.keystore.password.ref,
                         "file:pw.txt");
+    snprintf(yaml, sizeof(yaml), "%s/k.json", tmpdir);
+    assert_string_equal(cfg.protocols[0].signer.keystore.path, yaml);
+    cfg_cleanup(&cfg);
+    /* Loaded by a relative name, paths still come out absolute. */
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    assert_int_equal(chdir(tmpdir), 0);
+    assert_int_equal(cfg_load(&cfg, "secret.yaml", 0, &errs), 0);
+    assert_int_equal(chdir(cwd), 0);
+    assert_string_equal(cfg.protocols[0].signer.keystore.path, yaml);
+    assert_string_equal(cfg.protocols[0].path, "secret.yaml");
     cfg_cleanup(&cfg);
     free(text);
     free(cfgpath);

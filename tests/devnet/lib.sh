@@ -38,15 +38,18 @@ die() {
 }
 
 # Stop every devnet this test started (state dirs listed in $TMP/started),
-# by pid; SIGKILL as a last resort. Never leaves anvil behind.
+# by pid; then SIGKILL, by pid, any anvil still logging under $TMP (one
+# whose start was cut short). Never leaves anvil behind.
 stop_all() {
     local dir pid
-    [ -f "$TMP/started" ] || return 0
-    while read -r dir; do
-        "$DEVNET" stop --state-dir "$dir" >/dev/null 2>&1
-        pid=$(cat "$dir/anvil.pid" 2>/dev/null) || continue
+    if [ -f "$TMP/started" ]; then
+        while read -r dir; do
+            "$DEVNET" stop --state-dir "$dir" >/dev/null 2>&1
+        done <"$TMP/started"
+    fi
+    for pid in $(anvils_of "$TMP"); do
         kill -9 "$pid" 2>/dev/null
-    done <"$TMP/started"
+    done
 }
 
 on_exit() {
@@ -118,6 +121,16 @@ reverts() {
         echo "    (reverted without \"$reason\": $(tail -n 1 <<<"$out" | cut -c1-200))"
         return 1
     fi
+}
+
+# anvils_of DIR: pids of anvil processes logging into DIR (0 expected
+# after a stop, whatever the pid file says).
+anvils_of() {
+    local p
+    for p in $(pgrep -x anvil); do
+        ls -l "/proc/$p/fd" 2>/dev/null | grep -qF "$1/anvil.log" && echo "$p"
+    done
+    return 0
 }
 
 head_block() { cast block-number -r "$RPC"; }

@@ -77,6 +77,7 @@ port=${RPC##*:}
 start_devnet "$TMP/busy" --port "$port"
 check "start on a busy port fails" test $? -ne 0
 check "...and leaves no pid file" test ! -e "$TMP/busy/anvil.pid"
+check "...nor an anvil" test -z "$(anvils_of "$TMP/busy")"
 "$DEVNET" start >/dev/null 2>&1
 check "start without --state-dir is a usage error (2)" test $? -eq 2
 "$DEVNET" scenario no-such-scenario --state-dir "$STATE" >/dev/null 2>"$TMP/err"
@@ -116,6 +117,7 @@ pid=$(cat "$STATE/anvil.pid")
 "$DEVNET" stop --state-dir "$STATE" >/dev/null
 check "stop succeeds" test $? -eq 0
 check "anvil process is gone" bash -c "! kill -0 $pid 2>/dev/null || grep -q '^State:.*Z' /proc/$pid/status"
+check "no anvil of this state dir left" test -z "$(anvils_of "$STATE")"
 check "endpoint no longer answers" bash -c "! cast chain-id -r '$RPC' >/dev/null 2>&1"
 "$DEVNET" stop --state-dir "$STATE" >/dev/null
 check "stop again is harmless" test $? -eq 0
@@ -125,6 +127,19 @@ free=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", (
 start_devnet "$TMP/fixed" --port "$free" || not_ok "start --port $free: $(tail -n 2 "$TMP/fixed.start.err")"
 check "--port is honoured" test "$(jq -r .rpc_http "$TMP/fixed/devnet.json")" = "http://127.0.0.1:$free"
 "$DEVNET" stop --state-dir "$TMP/fixed" >/dev/null
+
+# ---- interrupting start stops what it started ---------------------------------
+echo "$TMP/intr" >>"$TMP/started"
+"$DEVNET" start --state-dir "$TMP/intr" >/dev/null 2>&1 &
+spid=$!
+for _ in $(seq 1 400); do [ -s "$TMP/intr/anvil.pid" ] && break; sleep 0.05; done
+ipid=$(cat "$TMP/intr/anvil.pid" 2>/dev/null)
+kill -INT "$spid"
+wait "$spid"
+check "start interrupted by SIGINT exits 130" test $? -eq 130
+check "...after stopping its anvil" bash -c "[ -n '$ipid' ] && { ! kill -0 $ipid 2>/dev/null || grep -q '^State:.*Z' /proc/$ipid/status; }"
+check "...and removing its pid file" test ! -e "$TMP/intr/anvil.pid"
+check "...leaving no anvil of its own" test -z "$(anvils_of "$TMP/intr")"
 
 # ---- a failing test still stops its devnet -----------------------------------
 child_tmp_file=$TMP/child.state

@@ -1,0 +1,101 @@
+/*
+ * lwsuv.c - libwebsockets contexts on a foreign libuv loop (see lwsuv.h).
+ */
+#include "chain/lwsuv.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "chain/err.h"
+
+/* The reaper polls for the moment all of the context's handles are
+ * closed: lws marks its own handles with handle->data == context, and they
+ * close after the connections' handles. */
+#define LWSUV_TICK_MS 1
+#define LWSUV_GIVE_UP_MS 10000
+
+struct lwsuv_reaper {
+    uv_timer_t timer;
+    struct lws_context *ctx;
+    unsigned ticks;
+    bool first_done; /* the first lws_context_destroy was made */
+    bool ctx_busy;   /* a handle of ctx is still open */
+};
+
+/* Only touched from the loop thread(s); a plain counter is enough. */
+static uint64_t lwsuv_leak_count;
+
+int
+lwsuv_context_new(struct lws_context **out, uv_loop_t *loop,
+                  struct lws_context_creation_info *info)
+{
+    void *loops[1] = {loop};
+
+    *out = NULL;
+    info->options |= LWS_SERVER_OPTION_LIBUV;
+    /* lws reads the array during creation only. */
+    info->foreign_loops = loops;
+    *out = lws_create_context(info);
+    info->foreign_loops = NULL;
+    return *out != NULL ? 0 : KP_EIO;
+}
+
+static void
+lwsuv_find_ctx(uv_handle_t *handle, void *arg)
+{
+    struct lwsuv_reaper *r = arg;
+
+    if (handle->data == (void *)r->ctx)
+        r->ctx_busy = true;
+}
+
+static void
+lwsuv_reaper_closed(uv_handle_t *handle)
+{
+    free(handle->data);
+}
+
+static void
+lwsuv_reaper_tick(uv_timer_t *t)
+{
+    struct lwsuv_reaper *r = t->data;
+
+    if (!r->first_done) {
+        /* Deferred to here so that a destroy asked for from inside one of
+         * the context's callbacks does not pull the context from under
+         * it. */
+        r->first_done = true;
+        lws_context_destroy(r->ctx);
+        return;
+    }
+    r->ctx_busy = false;
+    uv_walk(t->loop, lwsuv_find_ctx, r);
+    if (r->ctx_busy && ++r->ticks < LWSUV_GIVE_UP_MS / LWSUV_TICK_MS)
+        return;
+    if (r->ctx_busy)
+        lwsuv_leak_count++; /* leaking beats freeing memory lws may touch */
+    else
+        lws_context_destroy(r->ctx);
+    uv_timer_stop(t);
+    uv_close((uv_handle_t *)t, lwsuv_reaper_closed);
+}
+
+void
+lwsuv_context_destroy(uv_loop_t *loop, struct lws_context *ctx)
+{
+    struct lwsuv_reaper *r;
+
+    if (ctx == NULL)
+        return;
+    r = kp_xcalloc(1, sizeof(*r));
+    r->ctx = ctx;
+    uv_timer_init(loop, &r->timer);
+    r->timer.data = r;
+    uv_timer_start(&r->timer, lwsuv_reaper_tick, 0, LWSUV_TICK_MS);
+}
+
+uint64_t
+lwsuv_leaked(void)
+{
+    return lwsuv_leak_count;
+}

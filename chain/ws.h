@@ -1,0 +1,141 @@
+/*
+ * ws.h - WebSocket client on a caller's libuv loop (libwebsockets).
+ *
+ * One client keeps one connection to one ws:// or wss:// URL up: it
+ * connects, and whenever the connection fails or drops it reconnects
+ * after an exponential backoff with jitter (reset once a message arrives
+ * on a new connection). Host names are resolved with uv_getaddrinfo (on
+ * libuv's thread pool), so nothing blocks the loop.
+ *
+ * Liveness: a ping goes out every ping_ms; a connection on which nothing
+ * (message, pong) arrived for idle_timeout_ms is dropped and replaced.
+ * Messages in are capped (max_message bytes, over the cap the connection
+ * is dropped: the stream is incomplete from there on); messages out are
+ * queued up to max_queue bytes and dropped with the connection (a caller
+ * re-sends what it needs - subscriptions - from on_open).
+ *
+ * Handler calls come from the loop. From inside any of them the caller
+ * may send, or free the client.
+ *
+ * URLs may hold API keys (in the path or query): the display name and
+ * every error text show "scheme://host:port" only.
+ */
+#ifndef KP_CHAIN_WS_H
+#define KP_CHAIN_WS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+struct ws_client;
+
+#define WS_MAX_HOST 256   /* bytes of a host name, with the NUL */
+#define WS_MAX_PATH 2048  /* bytes of path + query, with the NUL */
+#define WS_MAX_HEADERS 16
+#define WS_NAME_MAX 300   /* display name, with the NUL */
+#define WS_MAX_MESSAGE_CAP (256u << 20) /* largest max_message accepted */
+
+struct ws_opts {
+    uint32_t connect_timeout_ms; /* resolve + connect + handshake
+                                    (default 10000) */
+    uint32_t ping_ms;            /* 0: no pings (default 15000) */
+    uint32_t idle_timeout_ms;    /* 0: never (default 45000) */
+    uint32_t backoff_base_ms;    /* first reconnect delay (default 250) */
+    uint32_t backoff_max_ms;     /* cap on the delay (default 30000) */
+    size_t max_message;          /* bytes per message in (default 4 MiB) */
+    size_t max_queue;            /* bytes waiting to go out (default 1 MiB) */
+    const char *const *headers;  /* extra handshake "Name: value" lines
+                                    (e.g. auth), copied, never shown */
+    size_t nheaders;
+    uint64_t seed;               /* jitter PRNG seed; 0: from the clock */
+};
+
+/* Called from the loop. Any member may be NULL. */
+struct ws_handler {
+    /* The connection is open (after every reconnect, too). */
+    void (*on_open)(void *arg);
+    /* A complete message, NUL-terminated for convenience (text may still
+     * hold NULs; use len). Borrowed for the call. */
+    void (*on_message)(void *arg, const char *msg, size_t len);
+    /* An open connection was lost: `err` is KP_ETRANSPORT (closed or
+     * reset), KP_ETIMEOUT (idle), KP_ELIMIT (message over the cap) or
+     * KP_EINVAL (protocol error); `text` one line. A reconnect follows. */
+    void (*on_close)(void *arg, int err, const char *text);
+};
+
+/* Counters, for metrics. Plain values, updated by the client. */
+struct ws_stats {
+    uint64_t attempts;     /* connection attempts started */
+    uint64_t connects;     /* handshakes completed */
+    uint64_t failures;     /* attempts that never opened */
+    uint64_t disconnects;  /* open connections lost */
+    uint64_t messages_in;
+    uint64_t bytes_in;
+    uint64_t messages_out;
+    uint64_t oversized;    /* messages over max_message */
+    uint64_t pings;
+    uint64_t dropped_out;  /* messages not queued: queue full or closed */
+};
+
+/* Parts of a WebSocket URL. */
+struct ws_url {
+    bool tls;              /* wss */
+    char host[WS_MAX_HOST];/* without brackets for IPv6 literals */
+    uint16_t port;         /* explicit, or 80 / 443 */
+    bool port_given;
+    char path[WS_MAX_PATH];/* "/" when empty; with the query */
+};
+
+/* Fill `o` with the defaults listed in struct ws_opts. */
+void ws_opts_init(struct ws_opts *o);
+
+/* Split a ws:// or wss:// URL. User info ("user:pass@") is refused.
+ * Returns: 0; KP_EINVAL (another scheme, syntax, bad port); KP_ERANGE
+ *          (host or path too long).
+ * Out: u   In: url */
+int ws_url_parse(struct ws_url *u, const char *url);
+
+/* Create a client for `url` on `loop`; it does not connect before
+ * ws_start. `o` NULL: defaults. Strings in `o` are copied.
+ * Returns: 0; KP_EINVAL (bad URL, bad header line); KP_ERANGE (an option
+ *          out of range: zero or over WS_MAX_MESSAGE_CAP max_message,
+ *          more than WS_MAX_HEADERS headers, base > max backoff);
+ *          KP_EIO (lws cannot start on the loop).
+ * Out: *out   In: loop, url, o */
+int ws_client_new(struct ws_client **out, uv_loop_t *loop, const char *url,
+                  const struct ws_opts *o);
+
+/* Set who hears about the connection (copied; NULL: nobody). May be
+ * called at any time; it takes effect for the next event. */
+void ws_set_handler(struct ws_client *w, const struct ws_handler *h,
+                    void *arg);
+
+/* Start connecting (and keep reconnecting until ws_client_free).
+ * Returns: 0, or KP_ESTATE if already started. */
+int ws_start(struct ws_client *w);
+
+/* Queue a text message for the open connection.
+ * Returns: 0; KP_ESTATE if the connection is not open; KP_ELIMIT if the
+ *          queue would go over max_queue bytes.
+ * In: w, text, len */
+int ws_send_text(struct ws_client *w, const char *text, size_t len);
+
+/* Returns: whether the connection is open. */
+bool ws_is_open(const struct ws_client *w);
+
+/* Returns: the counters, valid until the client is freed. */
+const struct ws_stats *ws_stats(const struct ws_client *w);
+
+/* Returns: "ws[s]://host:port", never the path or a secret. */
+const char *ws_name(const struct ws_client *w);
+
+/* Returns: the text of the last failure ("" if none). */
+const char *ws_last_error(const struct ws_client *w);
+
+/* Close the connection and release the client: no handler call after
+ * this. The memory goes while the loop runs afterwards. NULL: no-op. */
+void ws_client_free(struct ws_client *w);
+
+#endif
