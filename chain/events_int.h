@@ -53,9 +53,10 @@ struct ev_round {
     bool logs_failed;             /* ... was an eth_getLogs */
     char text[EV_TEXT_MAX];
     struct blocktrack_hdr *hdrs;  /* by slot */
+    uint64_t *want;               /* number asked for in each slot;
+                                     UINT64_MAX: "latest" */
     bool *have;                   /* slot answered with a block */
     size_t nhdrs;
-    uint64_t hdr_lo;              /* number of slot 0 */
     uint64_t from, to;            /* logs range */
     uint64_t seq;                 /* heads up to this one are covered */
     struct ev_logvec logs;
@@ -118,6 +119,7 @@ struct events {
 /* events.c */
 void events_kick(struct events *ev);
 void events_fail(struct events *ev, int err, const char *text);
+void events_wait(struct events *ev, uint32_t ms);
 void events_deliver(struct events *ev, const struct evlog *l, bool live);
 void events_remove(struct events *ev, const struct evlog *l);
 void events_head_done(struct events *ev, const struct blocktrack_hdr *h);

@@ -94,6 +94,75 @@ lwsuv_context_destroy(uv_loop_t *loop, struct lws_context *ctx)
     uv_timer_start(&r->timer, lwsuv_reaper_tick, 0, LWSUV_TICK_MS);
 }
 
+/* A poll handle lws will not close, and the wsi it was tagged with. */
+struct lwsuv_orphan {
+    uv_timer_t timer;
+    uv_handle_t *poll;
+    void *wsi;
+};
+
+struct lwsuv_find {
+    const void *wsi;
+    uv_handle_t *poll;
+    const uv_handle_t *want; /* look for this very handle, or NULL */
+};
+
+static void
+lwsuv_find_poll(uv_handle_t *h, void *arg)
+{
+    struct lwsuv_find *f = arg;
+
+    if (h->type != UV_POLL || h->data != f->wsi || uv_is_closing(h))
+        return;
+    if (f->want == NULL || f->want == h)
+        f->poll = h;
+}
+
+static void
+lwsuv_orphan_freed(uv_handle_t *h)
+{
+    free(h);
+}
+
+static void
+lwsuv_orphan_timer_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+/* Next loop turn: lws is done with the wsi. If the handle is still in the
+ * loop, open and idle, nobody will close it but us. */
+static void
+lwsuv_orphan_tick(uv_timer_t *t)
+{
+    struct lwsuv_orphan *o = t->data;
+    struct lwsuv_find f = {.wsi = o->wsi, .want = o->poll};
+
+    uv_walk(t->loop, lwsuv_find_poll, &f);
+    if (f.poll != NULL && !uv_is_active(f.poll))
+        uv_close(f.poll, lwsuv_orphan_freed);
+    uv_close((uv_handle_t *)t, lwsuv_orphan_timer_closed);
+}
+
+void
+lwsuv_client_failed(uv_loop_t *loop, struct lws *wsi)
+{
+    struct lwsuv_find f = {.wsi = wsi};
+    struct lwsuv_orphan *o;
+
+    if (loop == NULL || wsi == NULL || lws_get_socket_fd(wsi) >= 0)
+        return; /* lws still has the socket: it closes the handle too */
+    uv_walk(loop, lwsuv_find_poll, &f);
+    if (f.poll == NULL)
+        return;
+    o = kp_xcalloc(1, sizeof(*o));
+    o->poll = f.poll;
+    o->wsi = wsi;
+    uv_timer_init(loop, &o->timer);
+    o->timer.data = o;
+    uv_timer_start(&o->timer, lwsuv_orphan_tick, 0, 0);
+}
+
 uint64_t
 lwsuv_leaked(void)
 {

@@ -36,6 +36,16 @@ int lwsuv_context_new(struct lws_context **out, uv_loop_t *loop,
  * a no-op. */
 void lwsuv_context_destroy(uv_loop_t *loop, struct lws_context *ctx);
 
+/* Call from LWS_CALLBACK_CLIENT_CONNECTION_ERROR of a context on `loop`.
+ * lws 4.1 leaks the libuv poll handle of a client connection that fails
+ * after its socket was created (connection refused or reset reported by
+ * SO_ERROR: lws closes the socket itself, and then skips closing the
+ * handle because the socket is gone). Such a handle stays in the loop -
+ * memory per failed attempt, and uv_loop_close fails. This finds it (the
+ * poll handle lws tagged with this wsi, when the wsi's socket is already
+ * closed) and closes it on the next loop turn if lws has not. */
+void lwsuv_client_failed(uv_loop_t *loop, struct lws *wsi);
+
 /* Returns: how many contexts were given up on (their handles never
  * closed within 10 s, so they were leaked rather than freed while lws
  * might still touch them). For a warning in the owner's logs. */

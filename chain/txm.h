@@ -241,6 +241,11 @@ enum txm_key_status txm_key_status(const struct txm *m, const char *key);
 /* Returns: the number of live intents. */
 size_t txm_live_count(const struct txm *m);
 
+/* Returns: whether an RPC call of an intent or of the nonce queue is in
+ * flight (false: everything live waits for a head). For tests and
+ * orderly shutdown. */
+bool txm_is_busy(const struct txm *m);
+
 /* Returns: the signer's address. */
 struct eth_addr txm_address(const struct txm *m);
 

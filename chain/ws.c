@@ -577,6 +577,9 @@ ws_lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     (void)user;
     if (w == NULL || w->dead) {
         /* A detached connection: let it go. */
+        if (reason == LWS_CALLBACK_CLIENT_CONNECTION_ERROR && wsi != NULL)
+            lwsuv_client_failed(lws_context_user(lws_get_context(wsi)),
+                                wsi);
         if (reason == LWS_CALLBACK_CLIENT_RECEIVE ||
             reason == LWS_CALLBACK_CLIENT_WRITEABLE)
             return -1;
@@ -600,6 +603,8 @@ ws_lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         return ws_on_writable(w, wsi);
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
         char text[WS_TEXT_MAX];
+
+        lwsuv_client_failed(w->loop, wsi);
 
         snprintf(text, sizeof(text), "connection failed: %.100s",
                  in != NULL ? (const char *)in : "unknown reason");
@@ -633,6 +638,7 @@ ws_start_lws(struct ws_client *w)
     memset(&info, 0, sizeof(info));
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = ws_protocols;
+    info.user = w->loop; /* for connections detached from the client */
     info.gid = -1;
     info.uid = -1;
     /* lws sizes its fd table by the process limit unless told; a client

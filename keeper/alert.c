@@ -350,6 +350,7 @@ queue_pop(struct alert_chan *c)
 /* ---- delivery ---------------------------------------------------------- */
 
 static void chan_kick(struct alert_chan *c);
+static void on_timer(uv_timer_t *t);
 
 /* Copy `s` into a new string with each non-empty secret replaced. */
 static char *
@@ -456,7 +457,7 @@ deliver_retry(struct alert_chan *c, bool rate_limited, long status,
              LOG_U64("attempt", it->attempts), LOG_U64("retry_in_ms", wait),
              "detail", detail);
     c->waiting = true;
-    uv_timer_start(&c->timer, NULL, wait, 0);
+    uv_timer_start(&c->timer, on_timer, wait, 0);
     return true;
 }
 

@@ -41,8 +41,8 @@ parse_opt(struct daemon_opts *o, int c, const char *arg, const char *cmd)
                              cmd, arg);
         return 0;
     default:
-        return cli_error("%s: unknown option or missing value (usage: %s)",
-                         cmd, RUN_USAGE);
+        return cli_error("%s: unknown option or missing value (usage: %s)", cmd,
+                         RUN_USAGE);
     }
 }
 

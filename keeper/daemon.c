@@ -62,9 +62,8 @@ protos_free(struct proto_rt **v, size_t n)
  * runtimes being replaced, whose signers may be taken over.
  * Returns: 0 with *out filled, or an error (err says which protocol). */
 static int
-protos_build(struct proto_rt ***out, char *err, size_t errcap,
-             struct daemon *d, const struct cfg *cfg, struct proto_rt **old,
-             size_t nold)
+protos_build(struct proto_rt ***out, char *err, size_t errcap, struct daemon *d,
+             const struct cfg *cfg, struct proto_rt **old, size_t nold)
 {
     struct proto_rt **v = kp_xcalloc(cfg->n_protocols, sizeof(*v));
     int rc;
@@ -234,23 +233,55 @@ daemon_reload(struct daemon *d)
 
 /* ---- signals and timers ---- */
 
+static const char *
+signal_name(int signum)
+{
+    switch (signum) {
+    case SIGTERM:
+        return "SIGTERM";
+    case SIGINT:
+        return "SIGINT";
+    case SIGHUP:
+        return "SIGHUP";
+    }
+    return "?";
+}
+
 static void
 on_signal(uv_signal_t *s, int signum)
 {
     struct daemon *d = s->data;
 
     if (signum == SIGHUP) {
-        if (!d->stopping)
+        /* --once has nothing to reload: it is about to exit anyway. */
+        if (!d->stopping && !d->o.once)
             daemon_reload(d);
         return;
     }
     if (d->stopping) {
         log_warn("keeper", "second signal; exiting now", "signal",
-                 strsignal(signum));
+                 signal_name(signum));
         _exit(1);
     }
-    log_info("keeper", "signal received", "signal", strsignal(signum));
+    log_info("keeper", "signal received", "signal", signal_name(signum));
     daemon_stop(d, d->o.once ? 1 : 0);
+}
+
+/* Log readiness when it changes, so the log tells when and why the
+ * keeper stopped being ready without anyone polling /readyz. */
+static void
+log_readiness(struct daemon *d)
+{
+    char reason[HTTPD_MAX_REASON] = "";
+    bool ready = daemon_ready(d, reason, sizeof(reason));
+
+    if (ready == d->was_ready)
+        return;
+    d->was_ready = ready;
+    if (ready)
+        log_info("keeper", "ready");
+    else
+        log_warn("keeper", "not ready", "reason", reason);
 }
 
 static void
@@ -263,6 +294,7 @@ on_obs_timer(uv_timer_t *t)
         obs_sync(d->protos[i]);
         obs_head_age(d->protos[i], now_s);
     }
+    log_readiness(d);
 }
 
 static void
@@ -286,8 +318,8 @@ static void
 handles_close(struct daemon *d)
 {
     uv_handle_t *hs[5] = {
-        (uv_handle_t *)&d->sig_term, (uv_handle_t *)&d->sig_int,
-        (uv_handle_t *)&d->sig_hup,  (uv_handle_t *)&d->obs_timer,
+        (uv_handle_t *)&d->sig_term,   (uv_handle_t *)&d->sig_int,
+        (uv_handle_t *)&d->sig_hup,    (uv_handle_t *)&d->obs_timer,
         (uv_handle_t *)&d->stop_timer,
     };
 
@@ -307,13 +339,9 @@ daemon_start(struct daemon *d)
     if (!d->o.once) {
         d->metrics = metrics_new(0);
         metrics_register_keeper(d->metrics, d->o.version);
-        d->listen_str = listen_of(&d->cfg);
-        if ((rc = server_new(&d->httpd, d, d->listen_str)) != 0) {
-            log_error("keeper", "cannot start the metrics server", "listen",
-                      d->listen_str, LOG_RC(rc));
-            return rc;
-        }
     }
+    /* Keys and clients first: a key that cannot be opened is the likelier
+     * failure, and nothing should have listened by then. */
     rc = protos_build(&d->protos, err, sizeof(err), d, &d->cfg, NULL, 0);
     if (rc != 0) {
         log_error("keeper", "cannot start", "error", err);
@@ -321,10 +349,17 @@ daemon_start(struct daemon *d)
     }
     d->nprotos = d->cfg.n_protocols;
     d->once_left = d->nprotos;
-    protos_start(d->protos, d->nprotos);
-    if (!d->o.once)
+    if (!d->o.once) {
+        d->listen_str = listen_of(&d->cfg);
+        if ((rc = server_new(&d->httpd, d, d->listen_str)) != 0) {
+            log_error("keeper", "cannot start the metrics server", "listen",
+                      d->listen_str, LOG_RC(rc));
+            return rc;
+        }
         uv_timer_start(&d->obs_timer, on_obs_timer, DAEMON_OBS_MS,
                        DAEMON_OBS_MS);
+    }
+    protos_start(d->protos, d->nprotos);
     return 0;
 }
 
@@ -366,6 +401,8 @@ daemon_run(const struct daemon_opts *o)
     int rc;
 
     d->o = *o;
+    /* A peer that closes early must cost a write error, not the process. */
+    signal(SIGPIPE, SIG_IGN);
     if (d->o.version == NULL)
         d->o.version = "unknown";
     /* Until the config says otherwise: info, text, or the overrides. */

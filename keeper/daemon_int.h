@@ -63,10 +63,10 @@ struct proto_rt {
     const struct cfg_protocol *pc;
     struct rpc_client *rpc;
     struct heads *heads;
-    struct signer *signer; /* NULL while it is to be adopted (reload) */
+    struct signer *signer;        /* NULL while it is to be adopted (reload) */
     struct proto_rt *signer_from; /* reload: take its signer */
-    char address[ETH_ADDR_STR_LEN];     /* of the signer, EIP-55 */
-    char chain_label[24];               /* decimal chain id */
+    char address[ETH_ADDR_STR_LEN]; /* of the signer, EIP-55 */
+    char chain_label[24];           /* decimal chain id */
     uint32_t fail_threshold;
 
     enum chain_id_state chain_id;
@@ -76,7 +76,7 @@ struct proto_rt {
 
     bool have_head;
     struct head head;
-    uint64_t head_seen_ns; /* uv_hrtime() when the head was last polled */
+    uint64_t head_seen_ns;  /* uv_hrtime() when the head was last polled */
     uint64_t head_failures; /* polls failed in a row */
     char last_error[DAEMON_ERR_MAX];
 
@@ -105,6 +105,7 @@ struct daemon {
     int exit_code;
     size_t once_left; /* --once: protocols not reported yet */
     bool once_failed;
+    bool was_ready;   /* readiness at the last obs tick, to log changes */
     char *listen_str; /* the running httpd's listen address (owned) */
 };
 
@@ -172,8 +173,7 @@ void obs_head_age(struct proto_rt *p, uint64_t now_s);
  * buckets allow. `seen` is updated to `cur`.
  * Returns: the number of observations made. */
 uint64_t obs_latency_feed(struct metric *h, uint64_t seen[RPC_LAT_BUCKETS],
-                          const uint64_t cur[RPC_LAT_BUCKETS],
-                          uint64_t sum_us);
+                          const uint64_t cur[RPC_LAT_BUCKETS], uint64_t sum_us);
 
 /* ---- daemon.c ---- */
 

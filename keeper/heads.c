@@ -60,10 +60,11 @@ heads_on_reply(void *arg, const cJSON *result, const struct rpc_status *st)
     }
     if (heads_parse_block(&head, result) != 0) {
         if (h->o.on_error != NULL)
-            h->o.on_error(h->o.arg, KP_EINVAL,
-                          cJSON_IsNull(result)
-                              ? "no latest block"
-                              : "malformed block in eth_getBlockByNumber reply");
+            h->o.on_error(
+                h->o.arg, KP_EINVAL,
+                cJSON_IsNull(result)
+                    ? "no latest block"
+                    : "malformed block in eth_getBlockByNumber reply");
         return;
     }
     h->o.on_head(h->o.arg, &head);

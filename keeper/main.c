@@ -7,10 +7,9 @@
 
 #include "keeper/cli.h"
 #include "keeper/cli_config.h"
+#include "keeper/version.h"
 #include "keeper/cli_run.h"
 #include "keeper/cli_signer.h"
-
-#define KEEPER_VERSION "0.1.0"
 
 struct subcommand {
     const char *name;

@@ -100,8 +100,8 @@ keystore_opts(struct signer_opts *so, char *pwpath, size_t pwcap, char *err,
 static void
 signer_log(const struct proto_rt *p, unsigned warnings)
 {
-    log_info("signer", "signing key loaded", "protocol", p->pc->name,
-             "address", p->address, "source", proto_signer_source_name(p));
+    log_info("signer", "signing key loaded", "protocol", p->pc->name, "address",
+             p->address, "source", proto_signer_source_name(p));
     if (warnings & SIGNER_WARN_ENV_KEY)
         log_warn("signer",
                  "signing key taken from the environment; prefer a "
@@ -240,6 +240,7 @@ on_head(void *arg, const struct head *h)
         log_info("chain", "heads are back", "protocol", p->pc->name,
                  LOG_U64("failed_polls", p->head_failures));
     p->head_failures = 0;
+    p->last_error[0] = '\0';
     p->head = *h;
     p->have_head = true;
     p->head_seen_ns = uv_hrtime();
@@ -264,8 +265,8 @@ on_head_error(void *arg, int err, const char *text)
              text && *text ? text : kp_strerror(err));
     /* Once per streak: a dead node must not flood the log. */
     if (p->head_failures++ == 0)
-        log_warn("chain", "cannot get the latest head", "protocol",
-                 p->pc->name, "error", p->last_error);
+        log_warn("chain", "cannot get the latest head", "protocol", p->pc->name,
+                 "error", p->last_error);
     proto_once_check(p);
 }
 
@@ -281,8 +282,8 @@ once_print_ok(const struct proto_rt *p)
         rpc_endpoint_stats(p->rpc, p->head.endpoint);
 
     hex_encode(hash, sizeof(hash), p->head.hash, sizeof(p->head.hash), true);
-    printf("%s: ok chain_id=%" PRIu64 " head=%" PRIu64
-           " hash=%s age=%" PRIu64 "s endpoint=%s signer=%s\n",
+    printf("%s: ok chain_id=%" PRIu64 " head=%" PRIu64 " hash=%s age=%" PRIu64
+           "s endpoint=%s signer=%s\n",
            p->pc->name, p->pc->chain.chain_id, p->head.number, hash, age,
            st->name, p->address);
     fflush(stdout);
@@ -294,14 +295,18 @@ static void
 proto_once_check(struct proto_rt *p)
 {
     const char *why = NULL;
+    char mismatch[96];
 
     if (!p->d->o.once || p->once_reported)
         return;
-    if (p->chain_id == CHAIN_ID_MISMATCH)
-        why = "chain id mismatch";
-    else if (p->head_failures > 0 ||
-             (p->chain_id == CHAIN_ID_UNKNOWN && !p->chain_id_inflight &&
-              p->have_head))
+    if (p->chain_id == CHAIN_ID_MISMATCH) {
+        snprintf(mismatch, sizeof(mismatch),
+                 "chain id mismatch (configured %" PRIu64
+                 ", endpoint serves %" PRIu64 ")",
+                 p->pc->chain.chain_id, p->chain_id_seen);
+        why = mismatch;
+    } else if (p->head_failures > 0 || (p->chain_id == CHAIN_ID_UNKNOWN &&
+                                        !p->chain_id_inflight && p->have_head))
         why = p->last_error;
     else if (p->chain_id != CHAIN_ID_OK || !p->have_head)
         return;

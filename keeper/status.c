@@ -26,8 +26,7 @@ proto_endpoint_healthy(const struct rpc_endpoint_stats *st,
            st->consecutive_failures < fail_threshold;
 }
 
-static bool
-not_ready(char *reason, size_t reasonsz, const char *fmt, ...)
+static bool not_ready(char *reason, size_t reasonsz, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static bool
@@ -60,7 +59,9 @@ proto_rt_ready(const struct proto_rt *p, uint64_t now_ns, char *reason,
     if (p->chain_id != CHAIN_ID_OK)
         return not_ready(reason, reasonsz, "%s: chain id not verified yet",
                          name);
-    age_ms = (now_ns - p->head_seen_ns) / 1000000u;
+    /* A caller's clock reading taken before the head arrived: age 0. */
+    age_ms =
+        now_ns > p->head_seen_ns ? (now_ns - p->head_seen_ns) / 1000000u : 0;
     if (age_ms >= fresh_ms)
         return not_ready(reason, reasonsz,
                          "%s: no head for %" PRIu64 "s (limit %" PRIu64
@@ -69,9 +70,8 @@ proto_rt_ready(const struct proto_rt *p, uint64_t now_ns, char *reason,
                          p->last_error[0] ? ": " : "", p->last_error);
     st = rpc_endpoint_stats(p->rpc, p->head.endpoint);
     if (!proto_endpoint_healthy(st, p->fail_threshold))
-        return not_ready(reason, reasonsz,
-                         "%s: head endpoint %s is %s%s%s", name, st->name,
-                         st->lagging ? "lagging" : "failing",
+        return not_ready(reason, reasonsz, "%s: head endpoint %s is %s%s%s",
+                         name, st->name, st->lagging ? "lagging" : "failing",
                          st->last_error[0] ? ": " : "", st->last_error);
     return true;
 }
@@ -107,15 +107,16 @@ status_head(const struct proto_rt *p, uint64_t now_ns, uint64_t now_s)
     cJSON_AddNumberToObject(h, "number", (double)p->head.number);
     cJSON_AddStringToObject(h, "hash", hash);
     cJSON_AddNumberToObject(h, "timestamp", (double)p->head.timestamp);
-    cJSON_AddNumberToObject(h, "age_s",
-                            now_s > p->head.timestamp
-                                ? (double)(now_s - p->head.timestamp)
-                                : 0.0);
-    cJSON_AddNumberToObject(h, "received_s_ago",
-                            (double)((now_ns - p->head_seen_ns) / 1000000u) /
-                                1000.0);
-    cJSON_AddStringToObject(
-        h, "endpoint", rpc_endpoint_stats(p->rpc, p->head.endpoint)->name);
+    cJSON_AddNumberToObject(
+        h, "age_s",
+        now_s > p->head.timestamp ? (double)(now_s - p->head.timestamp) : 0.0);
+    cJSON_AddNumberToObject(
+        h, "received_s_ago",
+        now_ns > p->head_seen_ns
+            ? (double)((now_ns - p->head_seen_ns) / 1000000u) / 1000.0
+            : 0.0);
+    cJSON_AddStringToObject(h, "endpoint",
+                            rpc_endpoint_stats(p->rpc, p->head.endpoint)->name);
     return h;
 }
 

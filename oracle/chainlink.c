@@ -25,6 +25,15 @@ static const char SIG_ANSWER_UPDATED[] =
 /* eth_call params: [{"to":"0x<40>","data":"0x<8>"},"latest"] */
 #define CALL_PARAMS_MAX 128
 
+/* One eth_call reply: its return data, or why there is none. */
+struct cl_part {
+    int err;        /* 0, or the call's error */
+    bool malformed; /* err: the call succeeded, its result is not data */
+    char text[ORACLE_ERR_MAX];
+    uint8_t buf[ORACLE_CL_REPLY_MAX];
+    size_t len;
+};
+
 struct oracle_chainlink {
     struct oracle_source src; /* first: the generic view */
     uv_loop_t *loop;
@@ -37,19 +46,15 @@ struct oracle_chainlink {
 
     bool have_decimals;
     uint8_t decimals;
-    bool have_phase;
-    uint64_t phase; /* round_id >> 64 of the last round read */
+    bool have_read_round;
+    struct u256 read_round; /* round id of the last latestRoundData */
 
     /* The read in flight (one at most) and the one queued behind it. */
     bool reading, read_replace;
     uint64_t read_id;
     int parts;      /* replies still expected */
     bool again, again_replace;
-    int dec_err, round_err;
-    char dec_text[ORACLE_ERR_MAX], round_text[ORACLE_ERR_MAX];
-    unsigned dec_value;
-    uint8_t round_buf[ORACLE_CL_REPLY_MAX];
-    size_t round_len;
+    struct cl_part dec, round; /* replies of the read in flight */
 
     struct oracle_chainlink_stats stats;
 };
@@ -188,6 +193,21 @@ oracle_chainlink_round_price(struct oracle_price *p, enum oracle_reject *why,
     return KP_EINVAL;
 }
 
+void
+oracle_chainlink_apply_phase(struct u256 *round_id,
+                             const struct u256 *proxy_round)
+{
+    struct u256 phase;
+
+    assert(round_id != NULL && proxy_round != NULL);
+    if (u256_bit_len(round_id) > 64)
+        return;
+    u256_shr(&phase, proxy_round, 64);
+    u256_shl(&phase, &phase, 64);
+    /* The low 64 bits of `phase` are zero: an or, no carry. */
+    (void)u256_add(round_id, round_id, &phase);
+}
+
 /* ---- configuration ---- */
 
 void
@@ -242,8 +262,9 @@ cfg_check(const struct oracle_chainlink_cfg *cfg)
 static int cl_start(struct oracle_source *s);
 static void cl_stop(struct oracle_source *s);
 static void cl_log_filter(const struct oracle_source *s,
-                          struct oracle_log_filter *f);
-static int cl_on_log(struct oracle_source *s, const struct oracle_log *log);
+                          struct evlog_filter *f);
+static int cl_on_log(struct oracle_source *s, const struct evlog *log,
+                     bool removed);
 static void cl_free(struct oracle_source *s);
 
 static const struct oracle_source_ops chainlink_ops = {
@@ -330,10 +351,375 @@ cl_free(struct oracle_source *s)
 static void read_start(struct oracle_chainlink *c, bool replace);
 
 static void
+on_heartbeat(uv_timer_t *t)
+{
+    read_start(t->data, false);
+}
+
+static void
+on_check(uv_timer_t *t)
+{
+    struct oracle_chainlink *c = t->data;
+
+    oracle_source_check(&c->src);
+}
+
+static void
 arm_heartbeat(struct oracle_chainlink *c, uint32_t ms)
 {
     if (c->started)
-        uv_timer_start(&c->heartbeat, NULL, 0, 0), /* placeholder */
-            (void)0;
-    (void)ms;
+        uv_timer_start(&c->heartbeat, on_heartbeat, ms, 0);
+}
+
+static void
+call_params(char *out, size_t cap, const struct eth_addr *to,
+            const uint8_t sel[4])
+{
+    char addr[2 * 20 + 3], data[2 * 4 + 3];
+
+    hex_encode(addr, sizeof(addr), to->b, sizeof(to->b), true);
+    hex_encode(data, sizeof(data), sel, 4, true);
+    snprintf(out, cap, "[{\"to\":\"%s\",\"data\":\"%s\"},\"latest\"]", addr,
+             data);
+}
+
+/* Return data of an eth_call: a "0x..." string of at most
+ * ORACLE_CL_REPLY_MAX bytes. */
+static int
+result_bytes(uint8_t *out, size_t cap, size_t *len, const cJSON *result)
+{
+    const char *s = cJSON_GetStringValue(result);
+
+    if (s == NULL || !hex_has_prefix(s, strlen(s)))
+        return KP_EINVAL;
+    return hex_decode(out, cap, len, s, strlen(s));
+}
+
+static void read_done(struct oracle_chainlink *c);
+
+/* Keep one reply's return data, or a one-line reason. */
+static void
+keep_part(struct cl_part *part, const char *what, const cJSON *result,
+          const struct rpc_status *st)
+{
+    part->len = 0;
+    part->malformed = false;
+    part->err = st->err;
+    if (part->err != 0) {
+        snprintf(part->text, sizeof(part->text), "%s: %s", what, st->text);
+        return;
+    }
+    part->err = result_bytes(part->buf, sizeof(part->buf), &part->len, result);
+    part->malformed = part->err != 0;
+    if (part->malformed)
+        snprintf(part->text, sizeof(part->text),
+                 "%s: result is not hex data of at most %d bytes", what,
+                 ORACLE_CL_REPLY_MAX);
+}
+
+static void
+on_decimals_reply(void *arg, const cJSON *result, const struct rpc_status *st)
+{
+    struct oracle_chainlink *c = arg;
+
+    keep_part(&c->dec, "decimals()", result, st);
+    if (--c->parts == 0)
+        read_done(c);
+}
+
+static void
+on_round_reply(void *arg, const cJSON *result, const struct rpc_status *st)
+{
+    struct oracle_chainlink *c = arg;
+
+    keep_part(&c->round, "latestRoundData()", result, st);
+    if (--c->parts == 0)
+        read_done(c);
+}
+
+static int
+batch_add(struct rpc_batch *b, struct oracle_chainlink *c, const uint8_t sel[4],
+          rpc_cb cb)
+{
+    char params[CALL_PARAMS_MAX];
+
+    call_params(params, sizeof(params), &c->feed, sel);
+    return rpc_batch_add(b, "eth_call", params, cb, c);
+}
+
+/* decimals() (until known) and latestRoundData() in one request. */
+static int
+send_read(struct oracle_chainlink *c)
+{
+    struct rpc_call_opts o = {.timeout_ms = c->call_timeout_ms};
+    struct rpc_batch *b = rpc_batch_new(c->rpc);
+    uint8_t sel[4];
+    int rc = 0;
+
+    c->parts = 0;
+    c->dec.err = c->round.err = 0;
+    if (!c->have_decimals) {
+        oracle_chainlink_selector_decimals(sel);
+        rc = batch_add(b, c, sel, on_decimals_reply);
+        c->parts++;
+    }
+    oracle_chainlink_selector_latest(sel);
+    if (rc == 0 && (rc = batch_add(b, c, sel, on_round_reply)) == 0)
+        c->parts++;
+    if (rc != 0) {
+        rpc_batch_free(b);
+        return rc;
+    }
+    return rpc_batch_send(b, &o, &c->read_id);
+}
+
+static void
+read_start(struct oracle_chainlink *c, bool replace)
+{
+    int rc;
+
+    if (!c->started)
+        return;
+    if (c->reading) {
+        /* The reply in flight may predate what prompted this read. */
+        c->again = true;
+        c->again_replace |= replace;
+        return;
+    }
+    uv_timer_stop(&c->heartbeat);
+    if ((rc = send_read(c)) != 0) {
+        c->stats.read_errors++;
+        oracle_source_set_error(&c->src, "read not sent: %s",
+                                kp_strerror(rc));
+        arm_heartbeat(c, c->retry_ms);
+        return;
+    }
+    c->reading = true;
+    c->read_replace = replace;
+}
+
+/* A reply that arrived but does not decode: refused as malformed. An
+ * empty one is what a call to an address without code returns. */
+static int
+reject_data(struct oracle_chainlink *c, const char *what, int rc, size_t len)
+{
+    return oracle_source_reject(&c->src, ORACLE_REJ_MALFORMED,
+                                "%s: %s (%zu bytes%s)", what, kp_strerror(rc),
+                                len, len == 0 ? ": no contract?" : "");
+}
+
+/* Decimals from the first read's reply. Returns: 0 or KP_EINVAL. */
+static int
+take_decimals(struct oracle_chainlink *c)
+{
+    unsigned d;
+    int rc;
+
+    if (c->have_decimals)
+        return 0;
+    if ((rc = oracle_chainlink_decode_decimals(&d, c->dec.buf, c->dec.len)))
+        return reject_data(c, "decimals()", rc, c->dec.len);
+    if (d > ORACLE_DECIMALS_MAX)
+        return oracle_source_reject(&c->src, ORACLE_REJ_RANGE,
+                                    "decimals() = %u, above %d", d,
+                                    ORACLE_DECIMALS_MAX);
+    c->decimals = (uint8_t)d;
+    c->have_decimals = true;
+    return 0;
+}
+
+/* Judge and offer one round. Returns: as oracle_source_offer. */
+static int
+offer_round(struct oracle_chainlink *c, const struct oracle_chainlink_round *r,
+            bool replace, const char *via)
+{
+    struct oracle_price p;
+    enum oracle_reject why;
+    char ans[U256_DEC_MAX], round[U256_DEC_MAX];
+
+    if (oracle_chainlink_round_price(&p, &why, r, c->decimals) == 0)
+        return oracle_source_offer(&c->src, &p, replace);
+    u256_fmt_dec_signed(ans, sizeof(ans), &r->answer);
+    u256_fmt_dec(round, sizeof(round), &r->round_id);
+    return oracle_source_reject(&c->src, why,
+                                "%s: round %s refused (%s): answer=%s", via,
+                                round, oracle_reject_name(why), ans);
+}
+
+/* Returns: whether the reply gave a round (refused or not). */
+static bool
+process_read(struct oracle_chainlink *c)
+{
+    struct oracle_chainlink_round r;
+    const struct cl_part *bad = NULL;
+    int rc;
+
+    if (!c->have_decimals && c->dec.err != 0)
+        bad = &c->dec;
+    else if (c->round.err != 0)
+        bad = &c->round;
+    if (bad != NULL) {
+        if (bad->malformed)
+            oracle_source_reject(&c->src, ORACLE_REJ_MALFORMED, "%s",
+                                 bad->text);
+        else
+            oracle_source_set_error(&c->src, "%s", bad->text);
+        return false;
+    }
+    if (take_decimals(c) != 0)
+        return false;
+    rc = oracle_chainlink_decode_round(&r, c->round.buf, c->round.len);
+    if (rc != 0) {
+        reject_data(c, "latestRoundData()", rc, c->round.len);
+        return false;
+    }
+    c->read_round = r.round_id;
+    c->have_read_round = true;
+    c->stats.reads++;
+    (void)offer_round(c, &r, c->read_replace, "latestRoundData()");
+    return true;
+}
+
+static void
+read_done(struct oracle_chainlink *c)
+{
+    bool ok;
+
+    c->reading = false;
+    ok = process_read(c);
+    if (!ok)
+        c->stats.read_errors++;
+    /* A callback may have stopped the source. */
+    if (!c->started)
+        return;
+    arm_heartbeat(c, ok ? c->heartbeat_ms : c->retry_ms);
+    if (c->again) {
+        bool replace = c->again_replace;
+
+        c->again = c->again_replace = false;
+        read_start(c, replace);
+    }
+}
+
+/* ---- operations ---- */
+
+static int
+cl_start(struct oracle_source *s)
+{
+    struct oracle_chainlink *c = cl_of(s);
+
+    if (c->started)
+        return KP_ESTATE;
+    c->started = true;
+    uv_timer_start(&c->check, on_check, c->check_ms, c->check_ms);
+    read_start(c, false);
+    return 0;
+}
+
+static void
+cl_stop(struct oracle_source *s)
+{
+    struct oracle_chainlink *c = cl_of(s);
+
+    if (!c->started)
+        return;
+    c->started = false;
+    if (c->reading)
+        (void)rpc_cancel(c->rpc, c->read_id);
+    c->reading = c->again = c->again_replace = false;
+    uv_timer_stop(&c->heartbeat);
+    uv_timer_stop(&c->check);
+}
+
+static void
+cl_log_filter(const struct oracle_source *s, struct evlog_filter *f)
+{
+    const struct oracle_chainlink *c = (const struct oracle_chainlink *)s;
+
+    assert(s->ops == &chainlink_ops && f != NULL);
+    f->addrs[0] = c->events;
+    f->naddrs = 1;
+    oracle_chainlink_topic_answer_updated(f->topics[0][0]);
+    f->nalts[0] = 1;
+}
+
+static bool
+log_is_ours(const struct oracle_chainlink *c, const struct evlog *log)
+{
+    uint8_t topic0[32];
+
+    if (log->ntopics == 0 || memcmp(&log->address, &c->events, 20) != 0)
+        return false;
+    oracle_chainlink_topic_answer_updated(topic0);
+    return memcmp(log->topics[0], topic0, 32) == 0;
+}
+
+static int
+cl_on_log(struct oracle_source *s, const struct evlog *log, bool removed)
+{
+    struct oracle_chainlink *c = cl_of(s);
+    struct oracle_chainlink_round r;
+    int rc;
+
+    if (!log_is_ours(c, log))
+        return KP_ENOTFOUND;
+    if (!c->started)
+        return KP_ESTATE;
+    if (removed) {
+        c->stats.logs_removed++;
+        read_start(c, true);
+        return 0;
+    }
+    rc = oracle_chainlink_decode_log(&r, log->topics, log->ntopics, log->data,
+                                     log->data_len);
+    if (rc != 0)
+        return oracle_source_reject(s, ORACLE_REJ_MALFORMED,
+                                    "AnswerUpdated log in block %llu: %s",
+                                    (unsigned long long)log->block_number,
+                                    kp_strerror(rc));
+    c->stats.logs++;
+    if (!c->have_decimals) {
+        /* Cannot scale yet: the read after the pending one will see it. */
+        read_start(c, false);
+        return 0;
+    }
+    if (memcmp(&c->events, &c->feed, 20) != 0 && c->have_read_round)
+        oracle_chainlink_apply_phase(&r.round_id, &c->read_round);
+    return offer_round(c, &r, false, "AnswerUpdated");
+}
+
+/* ---- public wrappers ---- */
+
+int
+oracle_chainlink_refresh(struct oracle_chainlink *c)
+{
+    assert(c != NULL);
+    if (!c->started)
+        return KP_ESTATE;
+    read_start(c, false);
+    return 0;
+}
+
+int
+oracle_chainlink_decimals(const struct oracle_chainlink *c, unsigned *decimals)
+{
+    assert(c != NULL && decimals != NULL);
+    if (!c->have_decimals)
+        return KP_ESTATE;
+    *decimals = c->decimals;
+    return 0;
+}
+
+const struct oracle_chainlink_stats *
+oracle_chainlink_stats(const struct oracle_chainlink *c)
+{
+    assert(c != NULL);
+    return &c->stats;
+}
+
+uint32_t
+oracle_chainlink_heartbeat_ms(const struct oracle_chainlink *c)
+{
+    assert(c != NULL);
+    return c->heartbeat_ms;
 }

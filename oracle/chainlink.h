@@ -8,7 +8,7 @@
  *   - logs: AnswerUpdated(int256 indexed current, uint256 indexed roundId,
  *     uint256 updatedAt). The daemon subscribes with the source's filter
  *     (address + topic0, oracle_source_log_filter) and hands every
- *     matching log in (oracle_chainlink_on_log). A removed log (chain
+ *     matching log in (oracle_source_on_log). A removed log (chain
  *     reorganisation) causes a re-read whose answer is taken even if its
  *     round is older: the canonical chain wins.
  *   - heartbeat: latestRoundData again every heartbeat_ms after the last
@@ -104,19 +104,6 @@ struct oracle_source *oracle_chainlink_source(struct oracle_chainlink *c);
 /* Returns: the Chainlink source behind `s`, or NULL for another kind. */
 struct oracle_chainlink *oracle_chainlink_from_source(struct oracle_source *s);
 
-/* Hand in one log (the event stream's fields).
- * Returns: as oracle_source_on_log: 0 (a new price; or a read it caused:
- *          a removal, or a log before the decimals were known);
- *          KP_ENOTFOUND (another address or topic0); KP_ESTALE (round not
- *          newer: ignored); KP_EINVAL (refused, counted); KP_ESTATE (not
- *          started).
- * In: address, topics[ntopics], data[len], block_number, removed */
-int oracle_chainlink_on_log(struct oracle_chainlink *c,
-                            const struct eth_addr *address,
-                            const uint8_t (*topics)[32], size_t ntopics,
-                            const uint8_t *data, size_t len,
-                            uint64_t block_number, bool removed);
-
 /* Read latestRoundData now (e.g. after the event stream reconnected).
  * A read in flight is followed by another one.
  * Returns: 0, or KP_ESTATE (not started). */
@@ -162,6 +149,13 @@ int oracle_chainlink_decode_round(struct oracle_chainlink_round *r,
 int oracle_chainlink_decode_log(struct oracle_chainlink_round *r,
                                 const uint8_t (*topics)[32], size_t ntopics,
                                 const uint8_t *data, size_t len);
+
+/* Put the phase of `proxy_round` (a proxy's phaseId << 64 | round) on
+ * `round_id`, an aggregator's own round from its AnswerUpdated log. A
+ * round_id above 64 bits already has a phase and is left alone.
+ * In/Out: round_id   In: proxy_round */
+void oracle_chainlink_apply_phase(struct u256 *round_id,
+                                  const struct u256 *proxy_round);
 
 /* Judge a round and scale it by `decimals`.
  * Returns: 0 with *p; KP_EINVAL with *why (NONPOSITIVE, INCOMPLETE,

@@ -110,25 +110,28 @@ oracle_source_free(struct oracle_source *s)
 
 bool
 oracle_source_log_filter(const struct oracle_source *s,
-                         struct oracle_log_filter *f)
+                         struct evlog_filter *f)
 {
     assert(s != NULL && s->ops != NULL);
     if (s->ops->log_filter == NULL || s->ops->on_log == NULL)
         return false;
-    if (f != NULL)
+    if (f != NULL) {
+        memset(f, 0, sizeof(*f));
         s->ops->log_filter(s, f);
+    }
     return true;
 }
 
 int
-oracle_source_on_log(struct oracle_source *s, const struct oracle_log *log)
+oracle_source_on_log(struct oracle_source *s, const struct evlog *log,
+                     bool removed)
 {
     assert(s != NULL && s->ops != NULL && log != NULL);
-    assert(log->ntopics == 0 || log->topics != NULL);
-    assert(log->len == 0 || log->data != NULL);
+    assert(log->ntopics <= EVLOG_MAX_TOPICS);
+    assert(log->data_len == 0 || log->data != NULL);
     if (s->ops->on_log == NULL)
         return KP_ENOTFOUND;
-    return s->ops->on_log(s, log);
+    return s->ops->on_log(s, log, removed);
 }
 
 /* ---- state ---- */

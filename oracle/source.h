@@ -36,7 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chain/address.h"
+#include "chain/evlog.h"
 #include "oracle/history.h"
 #include "oracle/price.h"
 
@@ -61,24 +61,6 @@ enum oracle_reject {
     ORACLE_REJ_RANGE,         /* decimals or publish time out of range */
     ORACLE_REJ_FUTURE,        /* published > max_age ahead of our clock */
     ORACLE_REJ_COUNT
-};
-
-/* A log as the event stream hands it over. Borrowed for the call. */
-struct oracle_log {
-    struct eth_addr address;
-    const uint8_t (*topics)[32];
-    size_t ntopics;
-    const uint8_t *data;
-    size_t len;
-    uint64_t block_number;
-    bool removed; /* undone by a reorganisation */
-};
-
-/* What a source wants the event stream to deliver: logs emitted by
- * `address` with first topic `topic0`. */
-struct oracle_log_filter {
-    struct eth_addr address;
-    uint8_t topic0[32];
 };
 
 /* The daemon's hooks; any may be NULL. */
@@ -116,9 +98,9 @@ struct oracle_source_ops {
     int (*start)(struct oracle_source *s);
     void (*stop)(struct oracle_source *s);
     /* NULL when the source takes no logs. */
-    void (*log_filter)(const struct oracle_source *s,
-                       struct oracle_log_filter *f);
-    int (*on_log)(struct oracle_source *s, const struct oracle_log *log);
+    void (*log_filter)(const struct oracle_source *s, struct evlog_filter *f);
+    int (*on_log)(struct oracle_source *s, const struct evlog *log,
+                  bool removed);
     void (*free)(struct oracle_source *s);
 };
 
@@ -160,19 +142,22 @@ void oracle_source_stop(struct oracle_source *s);
  * their memory once the loop has closed them. */
 void oracle_source_free(struct oracle_source *s);
 
-/* Whether the source takes logs; if so, *f says which.
+/* Whether the source takes logs; if so, *f is the filter to give the
+ * event stream (events_new): the emitter's address and topic0.
  * Out: f (may be NULL) */
 bool oracle_source_log_filter(const struct oracle_source *s,
-                              struct oracle_log_filter *f);
+                              struct evlog_filter *f);
 
-/* Hand a log to the source (one matching its filter, or any: others are
- * told apart by the return code).
+/* Hand a log to the source, as the event stream's on_log delivers it
+ * (one matching the source's filter, or any: others are told apart by
+ * the return code).
  * Returns: 0 (used: a new price, or a re-read after a removal);
  *          KP_ENOTFOUND (not this source's log, or it takes none);
  *          KP_ESTALE (not newer than the latest price: ignored);
  *          KP_EINVAL (refused: see on_reject and the counters);
  *          KP_ESTATE (not started). */
-int oracle_source_on_log(struct oracle_source *s, const struct oracle_log *log);
+int oracle_source_on_log(struct oracle_source *s, const struct evlog *log,
+                         bool removed);
 
 /* Re-judge freshness at the clock's now (the daemon may call this on
  * every head; sources call it from their own timer).

@@ -106,10 +106,12 @@ async function waitReady(child, port, logFile) {
     throw new Error(`anvil did not answer on ${url} within ${READY_TIMEOUT_MS / 1000}s`);
 }
 
+// --quiet: no banner (it lists the dev accounts' keys, the keeper's among
+// them) and no per-request lines; errors still reach the log.
 function spawnAnvil(root, port, logFile) {
     const log = fs.openSync(logFile, 'a');
     const args = ['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(CHAIN_ID),
-        '--accounts', '10', '--balance', '100000'];
+        '--accounts', '10', '--balance', '100000', '--quiet'];
     const child = spawn(findBin(root, 'anvil'), args, { detached: true, stdio: ['ignore', log, log] });
     fs.closeSync(log);
     return child;

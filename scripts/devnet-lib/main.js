@@ -30,6 +30,10 @@ const USAGE = `usage: devnet start --state-dir DIR [--port N] [--alert-webhook U
 
 class UsageError extends Error {}
 
+// Set by a signal during start: the exit status is then 130 whichever path
+// (the handler or the failing start) exits first.
+let interrupted = false;
+
 // Parse "--opt value" pairs and positionals against `known` option names.
 function parseArgs(argv, known) {
     const opts = {};
@@ -146,7 +150,10 @@ async function cmdStart(argv) {
         } while (pid !== spawned);
         fs.rmSync(pidFile, { force: true });
     };
-    const onSignal = () => { abort().finally(() => process.exit(130)); };
+    const onSignal = () => {
+        interrupted = true;
+        abort().finally(() => process.exit(130));
+    };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     let info;
@@ -214,6 +221,7 @@ async function main(argv) {
 }
 
 main(process.argv.slice(2)).then(() => process.exit(0), (e) => {
+    if (interrupted) process.exit(130);
     process.stderr.write(`devnet: error: ${e.message}\n`);
     if (e instanceof UsageError) process.stderr.write(USAGE + '\n');
     process.exit(e instanceof UsageError ? 2 : 1);

@@ -12,7 +12,7 @@
 
 const fs = require('fs');
 const path = require('path');
-const { ACCOUNTS, PRICE_DECIMALS, USD } = require('./protocol');
+const { ACCOUNTS, PRICE_DECIMALS } = require('./protocol');
 const { liquidateAll } = require('./market');
 
 const MAX_ROWS = 10000;

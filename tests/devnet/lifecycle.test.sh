@@ -90,6 +90,13 @@ printf 't_seconds,price\n0,-5\n' >"$TMP/bad.csv"
 "$DEVNET" scenario "$TMP/bad.csv" --state-dir "$STATE" >/dev/null 2>"$TMP/err"
 check "a negative price is refused" grep -q "bad.csv:2: bad price" "$TMP/err"
 
+# ---- scenario files ------------------------------------------------------------
+node "$ROOT/tests/scenarios/generate.js" "$TMP/gen"
+check "scenario CSVs are what generate.js makes" diff -r -x '*.md' -x '*.js' "$TMP/gen" "$ROOT/tests/scenarios"
+for s in black-thursday-2020 may-19-2021 luna-2022 ftx-2022 oct-10-2025 calm flash-crash-recover; do
+    check "scenario $s is listed" grep -qx "$s" <("$DEVNET" list)
+done
+
 # ---- a custom scenario file, paced -----------------------------------------
 cat >"$TMP/mini.csv" <<'EOF'
 # params: traders=20 notional=1000000 long_share=0.5

@@ -1,6 +1,6 @@
 'use strict';
 // Regenerate the scenario CSVs in this folder from their anchor points:
-//   node tests/scenarios/generate.js
+//   node tests/scenarios/generate.js [OUTDIR]   (default: this folder)
 // Each crash is a list of published (time, price) anchors (see README.md);
 // between anchors the price is interpolated geometrically (constant log
 // return per step) on the scenario's step grid, anchors always included.
@@ -107,7 +107,8 @@ function write(dir, sc, points) {
 }
 
 function main() {
-    const dir = __dirname;
+    const dir = process.argv[2] || __dirname;
+    fs.mkdirSync(dir, { recursive: true });
     for (const sc of SCENARIOS) write(dir, sc, interpolate(sc.anchors, sc.step));
     write(dir, {
         name: 'calm',
