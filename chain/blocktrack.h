@@ -32,8 +32,8 @@ struct blocktrack_hdr {
 struct blocktrack {
     struct blocktrack_hdr *ring;
     size_t cap, start, len;
-    bool based;        /* something was processed or a base was set */
-    uint64_t next;     /* number of the next block to append */
+    bool based;    /* something was processed or a base was set */
+    uint64_t next; /* number of the next block to append */
 };
 
 /* How a head relates to the tracked chain. */

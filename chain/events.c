@@ -53,8 +53,8 @@ ev_check_opts(const struct events_opts *o)
 
 /* ---- small helpers ----------------------------------------------------- */
 
-static void
-ev_set_error(struct events *ev, int err, const char *text)
+void
+events_set_error(struct events *ev, int err, const char *text)
 {
     snprintf(ev->last_error, sizeof(ev->last_error), "%s", text);
     if (ev->cb.on_error != NULL) {
@@ -80,15 +80,21 @@ events_wait(struct events *ev, uint32_t ms)
     uv_timer_start(&ev->retry_timer, ev_on_retry, ms, 0);
 }
 
+/* Wait the current retry delay, and double it for next time. */
+void
+events_backoff(struct events *ev)
+{
+    events_wait(ev, ev->retry_ms);
+    ev->retry_ms = ev->retry_ms > ev->o.retry_max_ms / 2 ? ev->o.retry_max_ms
+                                                         : ev->retry_ms * 2;
+}
+
 void
 events_fail(struct events *ev, int err, const char *text)
 {
     ev->st.rpc_errors++;
-    ev_set_error(ev, err, text);
-    events_wait(ev, ev->retry_ms);
-    ev->retry_ms = ev->retry_ms > ev->o.retry_max_ms / 2
-                       ? ev->o.retry_max_ms
-                       : ev->retry_ms * 2;
+    events_set_error(ev, err, text);
+    events_backoff(ev);
 }
 
 static void
@@ -289,7 +295,7 @@ ev_ws_send_sub(struct events *ev, uint64_t id, const char *params)
                    "\"eth_subscribe\",\"params\":%s}",
                    (unsigned long long)id, params);
     if (ws_send_text(ev->ws, req, (size_t)len) != 0)
-        ev_set_error(ev, KP_ESTATE, "events: cannot send eth_subscribe");
+        events_set_error(ev, KP_ESTATE, "events: cannot send eth_subscribe");
     free(req);
 }
 
@@ -358,7 +364,7 @@ ev_ws_close(void *arg, int err, const char *text)
     ev->recheck = blocktrack_tip(&ev->bt) != NULL;
     snprintf(buf, sizeof(buf), "events: subscription connection lost: %s",
              text);
-    ev_set_error(ev, err, buf);
+    events_set_error(ev, err, buf);
     events_kick(ev);
 }
 
@@ -375,7 +381,7 @@ ev_ws_reply(struct events *ev, const struct evlog_msg *m)
         snprintf(buf, sizeof(buf),
                  "events: eth_subscribe refused (%lld): %s; polling",
                  (long long)m->err_code, m->text);
-        ev_set_error(ev, KP_ERPC, buf);
+        events_set_error(ev, KP_ERPC, buf);
         return;
     }
     if (ev->subs[i][0] != '\0')
@@ -468,8 +474,9 @@ ev_ws_message(void *arg, const char *msg, size_t len)
         /* A notification we cannot take is a log we would lose. */
         if (rc == KP_ELIMIT || strstr(msg, "eth_subscription") != NULL) {
             ev->st.dropped_logs++;
-            ev_set_error(ev, rc, "events: notification dropped (malformed "
-                                 "or over the data cap)");
+            events_set_error(ev, rc,
+                             "events: notification dropped (malformed "
+                             "or over the data cap)");
         }
         return;
     }
@@ -526,32 +533,14 @@ ev_timers_init(struct events *ev)
     ev->handles = 3;
 }
 
-int
-events_new(struct events **out, uv_loop_t *loop, struct rpc_client *rpc,
-           struct ws_client *ws, const struct evlog_filter *filters,
-           size_t nfilters, const struct events_opts *o,
-           const struct events_callbacks *cb, void *arg)
+/* The stream's memory, sized by the (checked) options. */
+static struct events *
+ev_alloc(const struct evlog_filter *filters, size_t nfilters,
+         const struct events_opts *o)
 {
-    struct events_opts def;
-    struct events *ev;
-    int rc;
+    struct events *ev = kp_xcalloc(1, sizeof(*ev));
 
-    assert(out != NULL && loop != NULL && rpc != NULL && cb != NULL);
-    *out = NULL;
-    if (o == NULL) {
-        events_opts_init(&def);
-        o = &def;
-    }
-    if ((rc = ev_check_opts(o)) != 0 ||
-        (rc = ev_check_args(filters, nfilters, cb)) != 0)
-        return rc;
-    ev = kp_xcalloc(1, sizeof(*ev));
-    ev->loop = loop;
-    ev->rpc = rpc;
-    ev->ws = ws;
     ev->o = *o;
-    ev->cb = *cb;
-    ev->arg = arg;
     ev->nfilters = nfilters;
     if (nfilters > 0) {
         ev->filters = kp_xcalloc(nfilters, sizeof(*filters));
@@ -573,17 +562,50 @@ events_new(struct events **out, uv_loop_t *loop, struct rpc_client *rpc,
     ev->hspan = o->window;
     ev->st.chunk_blocks = ev->chunk;
     ev->next_id = 1;
+    return ev;
+}
+
+static void
+ev_ws_attach(struct events *ev)
+{
+    struct ws_handler h = {ev_ws_open, ev_ws_message, ev_ws_close};
+
+    ws_set_handler(ev->ws, &h, ev);
+    /* KP_ESTATE if the owner started it; if it is open already, its
+     * on_open went to someone else: subscribe now. */
+    if (ws_start(ev->ws) != 0 && ws_is_open(ev->ws))
+        ev_ws_open(ev);
+}
+
+int
+events_new(struct events **out, uv_loop_t *loop, struct rpc_client *rpc,
+           struct ws_client *ws, const struct evlog_filter *filters,
+           size_t nfilters, const struct events_opts *o,
+           const struct events_callbacks *cb, void *arg)
+{
+    struct events_opts def;
+    struct events *ev;
+    int rc;
+
+    assert(out != NULL && loop != NULL && rpc != NULL && cb != NULL);
+    *out = NULL;
+    if (o == NULL) {
+        events_opts_init(&def);
+        o = &def;
+    }
+    if ((rc = ev_check_opts(o)) != 0 ||
+        (rc = ev_check_args(filters, nfilters, cb)) != 0)
+        return rc;
+    ev = ev_alloc(filters, nfilters, o);
+    ev->loop = loop;
+    ev->rpc = rpc;
+    ev->ws = ws;
+    ev->cb = *cb;
+    ev->arg = arg;
     ev_timers_init(ev);
     uv_timer_start(&ev->poll_timer, ev_on_poll_timer, 0, o->poll_ms);
-    if (ws != NULL) {
-        struct ws_handler h = {ev_ws_open, ev_ws_message, ev_ws_close};
-
-        ws_set_handler(ws, &h, ev);
-        /* KP_ESTATE if the owner started it; if it is open already, its
-         * on_open went to someone else: subscribe now. */
-        if (ws_start(ws) != 0 && ws_is_open(ws))
-            ev_ws_open(ev);
-    }
+    if (ws != NULL)
+        ev_ws_attach(ev);
     events_kick(ev);
     *out = ev;
     return 0;

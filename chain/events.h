@@ -59,27 +59,27 @@ struct events;
 #define EVENTS_MAX_WINDOW 1024
 
 struct events_opts {
-    uint32_t window;           /* recent blocks tracked: the deepest reorg
-                                  handled (default 128, 2..1024) */
-    uint32_t chunk_blocks;     /* largest eth_getLogs range (default 2000) */
-    uint32_t poll_ms;          /* head polling period (default 2000) */
-    bool poll_when_ws_down;    /* poll while the WebSocket is not
-                                  subscribed (default true) */
-    uint32_t recheck_blocks;   /* blocks re-read after a drop (default 2) */
-    uint32_t retry_base_ms;    /* delay after a failed read (default 250) */
-    uint32_t retry_max_ms;     /* cap on that delay (default 10000) */
-    size_t max_log_data;       /* bytes of data per log; longer logs are
-                                  dropped and counted (default 64 KiB) */
-    size_t max_window_logs;    /* delivered logs remembered (default
-                                  100000) */
-    size_t max_pending_logs;   /* live logs waiting for their head
-                                  (default 10000) */
-    size_t max_heads_queued;   /* heads waiting to be processed (default
-                                  256); older ones are dropped (the blocks
-                                  are then read by number) */
-    bool from_set;             /* start with the logs of from_block */
-    uint64_t from_block;       /* otherwise: from the block after the
-                                  first head seen */
+    uint32_t window;         /* recent blocks tracked: the deepest reorg
+                                handled (default 128, 2..1024) */
+    uint32_t chunk_blocks;   /* largest eth_getLogs range (default 2000) */
+    uint32_t poll_ms;        /* head polling period (default 2000) */
+    bool poll_when_ws_down;  /* poll while the WebSocket is not
+                                subscribed (default true) */
+    uint32_t recheck_blocks; /* blocks re-read after a drop (default 2) */
+    uint32_t retry_base_ms;  /* delay after a failed read (default 250) */
+    uint32_t retry_max_ms;   /* cap on that delay (default 10000) */
+    size_t max_log_data;     /* bytes of data per log; longer logs are
+                                dropped and counted (default 64 KiB) */
+    size_t max_window_logs;  /* delivered logs remembered (default
+                                100000) */
+    size_t max_pending_logs; /* live logs waiting for their head
+                                (default 10000) */
+    size_t max_heads_queued; /* heads waiting to be processed (default
+                                256); older ones are dropped (the blocks
+                                are then read by number) */
+    bool from_set;           /* start with the logs of from_block */
+    uint64_t from_block;     /* otherwise: from the block after the
+                                first head seen */
 };
 
 /* Called from the loop; neither may free the stream. */
@@ -110,9 +110,9 @@ struct events_stats {
     uint64_t rpc_errors;      /* failed reads (retried) */
     uint64_t chunk_blocks;    /* current eth_getLogs range */
     bool head_known;
-    uint64_t head_number;     /* processed tip */
+    uint64_t head_number; /* processed tip */
     uint64_t head_timestamp;
-    bool live;                /* WebSocket subscriptions active */
+    bool live; /* WebSocket subscriptions active */
 };
 
 /* Fill `o` with the defaults listed in struct events_opts. */

@@ -10,7 +10,7 @@
 #include "chain/logwin.h"
 
 #define EV_TEXT_MAX 256
-#define EV_MAX_BACK 256   /* deepest ancestor search, blocks */
+#define EV_MAX_BACK 256 /* deepest ancestor search, blocks */
 
 /* A head waiting to be processed. */
 struct ev_head {
@@ -49,16 +49,16 @@ struct ev_round {
     enum ev_round_kind kind;
     struct ev_item *items;
     size_t nitems, ndone;
-    int err;                      /* first failure */
-    bool logs_failed;             /* ... was an eth_getLogs */
+    int err;          /* first failure */
+    bool logs_failed; /* an eth_getLogs failed */
     char text[EV_TEXT_MAX];
-    struct blocktrack_hdr *hdrs;  /* by slot */
-    uint64_t *want;               /* number asked for in each slot;
-                                     UINT64_MAX: "latest" */
-    bool *have;                   /* slot answered with a block */
+    struct blocktrack_hdr *hdrs; /* by slot */
+    uint64_t *want;              /* number asked for in each slot;
+                                    UINT64_MAX: "latest" */
+    bool *have;                  /* slot answered with a block */
     size_t nhdrs;
-    uint64_t from, to;            /* logs range */
-    uint64_t seq;                 /* heads up to this one are covered */
+    uint64_t from, to; /* logs range */
+    uint64_t seq;      /* heads up to this one are covered */
     struct ev_logvec logs;
 };
 
@@ -72,41 +72,41 @@ struct events {
     struct events_callbacks cb;
     void *arg;
 
-    struct blocktrack bt;         /* processed chain */
-    struct logwin win;            /* delivered logs, recent blocks */
-    struct logwin pend;           /* live logs waiting for their head */
-    uint64_t first_number;        /* logs below are not delivered */
-    uint64_t pend_max;            /* highest block number put in pend */
+    struct blocktrack bt;  /* processed chain */
+    struct logwin win;     /* delivered logs, recent blocks */
+    struct logwin pend;    /* live logs waiting for their head */
+    uint64_t first_number; /* logs below are not delivered */
+    uint64_t pend_max;     /* highest block number put in pend */
 
-    struct ev_head *hq;           /* ring of waiting heads */
+    struct ev_head *hq; /* ring of waiting heads */
     size_t hq_cap, hq_start, hq_len;
     uint64_t hq_seq;
 
     /* WebSocket subscriptions, per connection */
-    uint64_t gen;                 /* connection generation */
-    uint64_t next_id;             /* JSON-RPC ids on the WebSocket */
-    uint64_t sub_base;            /* id of this connection's first
-                                     eth_subscribe */
-    char (*subs)[EVLOG_SUBID_MAX];/* nfilters logs, then newHeads */
+    uint64_t gen;                  /* connection generation */
+    uint64_t next_id;              /* JSON-RPC ids on the WebSocket */
+    uint64_t sub_base;             /* id of this connection's first
+                                      eth_subscribe */
+    char (*subs)[EVLOG_SUBID_MAX]; /* nfilters logs, then newHeads */
     size_t subs_ok;
     bool heads_sent;
     bool live;
-    uint64_t fast_min;            /* live heads below: read by number */
+    uint64_t fast_min; /* live heads below: read by number */
     uint64_t opens;
-    uint8_t *msgbuf;              /* log data of a WebSocket message */
+    uint8_t *msgbuf; /* log data of a WebSocket message */
 
     /* reading */
-    struct ev_round *round;       /* in flight */
+    struct ev_round *round; /* in flight */
     uint64_t round_id;
-    struct ev_round *poll;        /* poll in flight */
+    struct ev_round *poll; /* poll in flight */
     uint64_t poll_id;
-    bool waiting;                 /* retry timer armed */
+    bool waiting; /* retry timer armed */
     uint32_t retry_ms;
-    uint64_t chunk;               /* eth_getLogs range */
-    uint64_t hspan;               /* headers per round */
-    uint64_t back;                /* ancestor search depth */
+    uint64_t chunk; /* eth_getLogs range */
+    uint64_t hspan; /* headers per round */
+    uint64_t back;  /* ancestor search depth */
     bool recheck;
-    bool check_tip;               /* the tip failed a check: search */
+    bool check_tip; /* the tip failed a check: search */
     uv_timer_t poll_timer, retry_timer, kick_timer;
     int handles;
     int in_cb;
@@ -118,8 +118,10 @@ struct events {
 
 /* events.c */
 void events_kick(struct events *ev);
+void events_set_error(struct events *ev, int err, const char *text);
 void events_fail(struct events *ev, int err, const char *text);
 void events_wait(struct events *ev, uint32_t ms);
+void events_backoff(struct events *ev);
 void events_deliver(struct events *ev, const struct evlog *l, bool live);
 void events_remove(struct events *ev, const struct evlog *l);
 void events_head_done(struct events *ev, const struct blocktrack_hdr *h);

@@ -105,7 +105,8 @@ ev_item_logs(struct ev_item *it, const cJSON *result)
         ev_round_error(r, KP_EINVAL, "eth_getLogs did not return a list");
         return;
     }
-    cJSON_ArrayForEach(o, result) {
+    cJSON_ArrayForEach(o, result)
+    {
         struct evlog l;
 
         if (evlog_parse(&l, ev->msgbuf, ev->o.max_log_data, NULL, o) != 0) {
@@ -124,8 +125,10 @@ ev_item_cb(void *arg, const cJSON *result, const struct rpc_status *st)
     struct ev_round *r = it->r;
 
     if (st->err != 0) {
-        if (r->err == 0)
-            r->logs_failed = it->kind == EV_I_LOGS;
+        /* A reply over the cap fails every call of the batch: what counts
+         * is whether a log range was among them. */
+        if (it->kind == EV_I_LOGS)
+            r->logs_failed = true;
         ev_round_error(r, st->err, st->text);
     } else if (it->kind == EV_I_HEADER) {
         ev_item_header(it, result);
@@ -163,7 +166,8 @@ ev_add_logs(struct rpc_batch *b, struct ev_round *r, size_t f)
     it->r = r;
     it->kind = EV_I_LOGS;
     it->idx = f;
-    snprintf(extra, sizeof(extra), "\"fromBlock\":\"0x%llx\",\"toBlock\":\"0x%llx\"",
+    snprintf(extra, sizeof(extra),
+             "\"fromBlock\":\"0x%llx\",\"toBlock\":\"0x%llx\"",
              (unsigned long long)r->from, (unsigned long long)r->to);
     params[0] = '[';
     rc = evlog_filter_json(params + 1, sizeof(params) - 2, &ev->filters[f],
@@ -279,17 +283,12 @@ ev_deep_reorg(struct events *ev)
     ev->st.reorgs++;
     ev->st.deep_reorgs++;
     ev->back = 0;
+    ev->check_tip = false;
     snprintf(text, sizeof(text),
              "events: reorg deeper than the window of %u blocks below block "
              "%llu",
              ev->o.window, (unsigned long long)low);
-    ev->last_error[0] = '\0';
-    if (ev->cb.on_error != NULL) {
-        ev->in_cb++;
-        ev->cb.on_error(ev->arg, KP_ESTATE, text);
-        ev->in_cb--;
-    }
-    snprintf(ev->last_error, sizeof(ev->last_error), "%s", text);
+    events_set_error(ev, KP_ESTATE, text);
 }
 
 /* ---- anchor ------------------------------------------------------------ */
@@ -326,8 +325,9 @@ static void
 ev_anchor_done(struct events *ev, struct ev_round *r)
 {
     if (!r->have[0]) {
-        events_fail(ev, KP_ENOTFOUND, "events: the start block is not on "
-                                      "the chain yet");
+        events_fail(ev, KP_ENOTFOUND,
+                    "events: the start block is not on "
+                    "the chain yet");
         return;
     }
     blocktrack_set_base(&ev->bt, r->hdrs[0].number);
@@ -417,8 +417,7 @@ ev_apply_blocks(struct events *ev, const struct blocktrack_hdr *h, size_t n)
 }
 
 static void
-ev_logs_start(struct events *ev, const struct ev_round *hr, size_t s,
-              size_t n)
+ev_logs_start(struct events *ev, const struct ev_round *hr, size_t s, size_t n)
 {
     struct ev_round *r = ev_round_new(ev, EV_R_LOGS, ev->nfilters, n - s);
     struct rpc_batch *b;
@@ -464,14 +463,16 @@ static void
 ev_headers_done(struct events *ev, struct ev_round *r)
 {
     size_t n = ev_headers_prefix(r), s;
+    uint64_t before = ev->st.heads + ev->st.reorgs;
 
     if (n == SIZE_MAX) {
         ev_raced(ev);
         return;
     }
     if (n == 0) {
-        events_fail(ev, KP_ENOTFOUND, "events: the node does not have the "
-                                      "blocks asked for yet");
+        events_fail(ev, KP_ENOTFOUND,
+                    "events: the node does not have the "
+                    "blocks asked for yet");
         return;
     }
     if ((s = ev_headers_ancestor(ev, r, n)) == SIZE_MAX)
@@ -484,6 +485,12 @@ ev_headers_done(struct events *ev, struct ev_round *r)
     ev_apply_blocks(ev, r->hdrs + s, n - s);
     events_hq_drop_covered(ev, r->seq, r->hdrs[n - 1].number);
     ev->back = 0;
+    /* Nothing changed but a head is still waiting (announced by a node
+     * ahead of the one read): ask again later, and less and less often. */
+    if (ev->st.heads + ev->st.reorgs == before && events_hq_front(ev) != NULL) {
+        events_backoff(ev);
+        return;
+    }
     ev_succeeded(ev);
     events_kick(ev);
 }
@@ -584,8 +591,9 @@ ev_bulk_done(struct events *ev, struct ev_round *r)
         return;
     }
     if (!r->have[0]) {
-        events_fail(ev, KP_ENOTFOUND, "events: the node does not have the "
-                                      "blocks asked for yet");
+        events_fail(ev, KP_ENOTFOUND,
+                    "events: the node does not have the "
+                    "blocks asked for yet");
         return;
     }
     ev_sort_logs(&r->logs);
@@ -593,8 +601,8 @@ ev_bulk_done(struct events *ev, struct ev_round *r)
         const struct evlog *l = &r->logs.v[i]->log;
 
         if (l->block_number < r->from || l->block_number > r->to ||
-            (l->block_number == r->to && memcmp(l->block_hash, end->hash,
-                                                32) != 0)) {
+            (l->block_number == r->to &&
+             memcmp(l->block_hash, end->hash, 32) != 0)) {
             ev_raced(ev);
             return;
         }
@@ -678,8 +686,9 @@ static void
 ev_poll_done(struct events *ev, struct ev_round *r)
 {
     if (r->err != 0) {
+        /* The next tick polls again. */
         ev->st.rpc_errors++;
-        snprintf(ev->last_error, sizeof(ev->last_error), "%s", r->text);
+        events_set_error(ev, r->err, r->text);
         return;
     }
     if (r->have[0]) {
@@ -701,8 +710,7 @@ ev_round_failed(struct events *ev, struct ev_round *r)
         ev->chunk = range / 2;
         ev->st.chunk_blocks = ev->chunk;
         ev->retry_ms = ev->o.retry_base_ms;
-    } else if (r->kind == EV_R_HEADERS && r->err == KP_ELIMIT &&
-               r->nhdrs > 1) {
+    } else if (r->kind == EV_R_HEADERS && r->err == KP_ELIMIT && r->nhdrs > 1) {
         ev->hspan = r->nhdrs / 2;
     }
     events_fail(ev, r->err, r->text);
@@ -791,8 +799,7 @@ ev_step_once(struct events *ev)
     if (ev->check_tip && blocktrack_tip(&ev->bt) != NULL)
         return ev_headers_start(ev, blocktrack_tip(&ev->bt)->number, true);
     while ((f = events_hq_front(ev)) != NULL &&
-           ((rel = blocktrack_classify(&ev->bt, &f->h)) ==
-                BLOCKTRACK_KNOWN ||
+           ((rel = blocktrack_classify(&ev->bt, &f->h)) == BLOCKTRACK_KNOWN ||
             rel == BLOCKTRACK_STALE))
         events_hq_pop(ev);
     if (f == NULL)
@@ -814,7 +821,6 @@ ev_step_once(struct events *ev)
 void
 events_step(struct events *ev)
 {
-    while (!ev->dead && ev->round == NULL && !ev->waiting &&
-           ev_step_once(ev))
+    while (!ev->dead && ev->round == NULL && !ev->waiting && ev_step_once(ev))
         ;
 }

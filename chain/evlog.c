@@ -48,7 +48,8 @@ ev_get_topics(struct evlog *l, const cJSON *o)
 
     if (!cJSON_IsArray(arr))
         return KP_EINVAL;
-    cJSON_ArrayForEach(t, arr) {
+    cJSON_ArrayForEach(t, arr)
+    {
         size_t len;
 
         if (n == EVLOG_MAX_TOPICS)
@@ -205,8 +206,8 @@ ev_msg_notification(struct evlog_msg *m, uint8_t *buf, size_t cap,
 }
 
 int
-evlog_msg_parse(struct evlog_msg *m, uint8_t *buf, size_t cap,
-                const char *text, size_t len)
+evlog_msg_parse(struct evlog_msg *m, uint8_t *buf, size_t cap, const char *text,
+                size_t len)
 {
     cJSON *doc;
     const cJSON *method, *id;

@@ -26,11 +26,11 @@
 #include "chain/blocktrack.h"
 
 #define EVLOG_MAX_TOPICS 4
-#define EVLOG_MAX_ADDRS 16      /* addresses in one filter */
-#define EVLOG_MAX_ALTS 8        /* alternatives at one topic position */
+#define EVLOG_MAX_ADDRS 16         /* addresses in one filter */
+#define EVLOG_MAX_ALTS 8           /* alternatives at one topic position */
 #define EVLOG_FILTER_JSON_MAX 4096 /* bytes of a filter object as JSON */
-#define EVLOG_SUBID_MAX 80      /* subscription id, with the NUL */
-#define EVLOG_MSG_TEXT 160      /* error message kept from a reply */
+#define EVLOG_SUBID_MAX 80         /* subscription id, with the NUL */
+#define EVLOG_MSG_TEXT 160         /* error message kept from a reply */
 
 struct evlog {
     struct eth_addr address;
@@ -48,9 +48,9 @@ struct evlog {
 
 struct evlog_filter {
     struct eth_addr addrs[EVLOG_MAX_ADDRS];
-    size_t naddrs;                           /* 0: any address */
+    size_t naddrs; /* 0: any address */
     uint8_t topics[EVLOG_MAX_TOPICS][EVLOG_MAX_ALTS][32];
-    size_t nalts[EVLOG_MAX_TOPICS];          /* 0: any topic there */
+    size_t nalts[EVLOG_MAX_TOPICS]; /* 0: any topic there */
 };
 
 /* What a WebSocket message from a JSON-RPC node is. */
@@ -66,14 +66,14 @@ struct evlog_msg {
     uint64_t id;
     bool is_error;
     int64_t err_code;
-    char text[EVLOG_MSG_TEXT];     /* result string (e.g. a subscription id)
-                                      or the error message; "" otherwise */
+    char text[EVLOG_MSG_TEXT]; /* result string (e.g. a subscription id)
+                                  or the error message; "" otherwise */
     /* EVLOG_MSG_HEAD and EVLOG_MSG_LOG */
-    char sub[EVLOG_SUBID_MAX];     /* subscription id */
-    struct blocktrack_hdr head;    /* EVLOG_MSG_HEAD */
-    struct evlog log;              /* EVLOG_MSG_LOG; data in the caller's
-                                      buffer */
-    bool removed;                  /* EVLOG_MSG_LOG: "removed": true */
+    char sub[EVLOG_SUBID_MAX];  /* subscription id */
+    struct blocktrack_hdr head; /* EVLOG_MSG_HEAD */
+    struct evlog log;           /* EVLOG_MSG_LOG; data in the caller's
+                                   buffer */
+    bool removed;               /* EVLOG_MSG_LOG: "removed": true */
 };
 
 /* Parse a log object (as in eth_getLogs results). Pending logs (no block

@@ -28,8 +28,8 @@ struct logwin {
     size_t nbuckets;
     struct logwin_entry *head, *tail; /* oldest, newest */
     size_t count, cap;
-    size_t bytes, max_bytes;          /* data bytes held, and their cap */
-    uint64_t evicted;                 /* entries dropped for the caps */
+    size_t bytes, max_bytes; /* data bytes held, and their cap */
+    uint64_t evicted;        /* entries dropped for the caps */
 };
 
 /* Entries taken out of a window; free with logwin_list_free. */

@@ -30,9 +30,10 @@
 
 #define REVERT_DATA_MAX (16u * 1024) /* revert data decoded at most */
 #define REVERT_ARENA (32u * 1024)
-#define MAX_RESIGNS 3       /* re-signs after nonce conflicts, per intent */
-#define NONCE_GONE_HEADS 3  /* heads to find our receipt after "nonce too
-                               low" before giving the nonce up */
+#define MAX_RESIGNS 3 /* re-signs after nonce conflicts, per intent */
+#define NONCE_GONE_HEADS                                                       \
+    3 /* heads to find our receipt after "nonce too                            \
+         low" before giving the nonce up */
 #define MSG_NORM_MAX 512
 
 enum istate {
@@ -87,7 +88,7 @@ struct txm_item {
     bool rebroadcast;        /* newest send's outcome unknown */
     bool at_cap;             /* no raise fits under the cap any more */
     bool warned_rebroadcast;
-    bool nonce_gone;         /* "nonce too low" while waiting */
+    bool nonce_gone; /* "nonce too low" while waiting */
     unsigned nonce_gone_heads;
 
     /* receipt poll in progress */
@@ -132,18 +133,19 @@ struct txm {
 
 /* ---- small helpers ---- */
 
-static void
-emit(struct txm *m, const struct txm_item *it, enum txm_event_kind kind,
-     enum txm_severity sev, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+static void emit(struct txm *m, const struct txm_item *it,
+                 enum txm_event_kind kind, enum txm_severity sev,
+                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 static void
 emit(struct txm *m, const struct txm_item *it, enum txm_event_kind kind,
      enum txm_severity sev, const char *fmt, ...)
 {
     char text[TXM_TEXT_MAX];
-    struct txm_event ev = {.key = it ? it->key : NULL, .kind = kind,
-                           .severity = sev, .text = text};
+    struct txm_event ev = {.key = it ? it->key : NULL,
+                           .kind = kind,
+                           .severity = sev,
+                           .text = text};
     va_list ap;
 
     if (!m->o.on_event)
@@ -188,8 +190,7 @@ key_is_valid(const char *k)
     for (; k[n]; n++) {
         unsigned char c = (unsigned char)k[n];
 
-        if (n >= TXM_KEY_MAX || c <= 0x20 || c >= 0x7f || c == '"' ||
-            c == '\\')
+        if (n >= TXM_KEY_MAX || c <= 0x20 || c >= 0x7f || c == '"' || c == '\\')
             return false;
     }
     return n > 0;
@@ -320,9 +321,8 @@ finish(struct txm *m, struct txm_item *it, const struct txm_report *r)
 }
 
 /* End with nothing mined. */
-static void
-fail(struct txm *m, struct txm_item *it, int err, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static void fail(struct txm *m, struct txm_item *it, int err, const char *fmt,
+                 ...) __attribute__((format(printf, 4, 5)));
 
 static void
 fail(struct txm *m, struct txm_item *it, int err, const char *fmt, ...)
@@ -365,8 +365,9 @@ call_object(const struct txm *m, const struct txm_item *it)
 
     hex_encode(to, sizeof(to), it->to.b, 20, true);
     u256_fmt_hex(val, sizeof(val), &it->value);
-    n = snprintf(s, cap, "{\"from\":\"%s\",\"to\":\"%s\",\"value\":\"%s\","
-                         "\"data\":\"0x",
+    n = snprintf(s, cap,
+                 "{\"from\":\"%s\",\"to\":\"%s\",\"value\":\"%s\","
+                 "\"data\":\"0x",
                  m->addr_hex, to, val);
     hex_encode(s + n, cap - (size_t)n, it->data, it->data_len, false);
     strcat(s, "\"}");
@@ -383,7 +384,8 @@ is_revert(const struct rpc_status *st)
 
 /* ---- step 2: simulation ---- */
 
-static void on_simulate(void *arg, const cJSON *res, const struct rpc_status *st);
+static void on_simulate(void *arg, const cJSON *res,
+                        const struct rpc_status *st);
 static void start_estimate(struct txm *m, struct txm_item *it);
 
 static int
@@ -410,24 +412,24 @@ decode_revert(struct txm_item *it, const struct rpc_status *st,
               struct abi_revert *rv, struct abi_arena *arena, uint8_t *buf,
               char *text, size_t cap)
 {
-    const char *hex = cJSON_IsString(st->rpc_data) ? st->rpc_data->valuestring
-                                                   : NULL;
+    const char *hex =
+        cJSON_IsString(st->rpc_data) ? st->rpc_data->valuestring : NULL;
     size_t len = 0;
 
     if (!hex || hex_decode(buf, REVERT_DATA_MAX, &len, hex, strlen(hex)) != 0) {
-        snprintf(text, cap, "%s", st->rpc_message ? st->rpc_message
-                                                  : "execution reverted");
+        snprintf(text, cap, "%s",
+                 st->rpc_message ? st->rpc_message : "execution reverted");
         return false;
     }
-    if (abi_decode_revert(rv, arena, buf, len, it->errors, it->nerrors,
-                          NULL) != 0) {
+    if (abi_decode_revert(rv, arena, buf, len, it->errors, it->nerrors, NULL) !=
+        0) {
         snprintf(text, cap, "undecodable revert data (%zu bytes): %s", len,
                  st->rpc_message ? st->rpc_message : "");
         return false;
     }
     if (abi_revert_format(text, cap, NULL, rv) != 0)
-        snprintf(text, cap, "%s", st->rpc_message ? st->rpc_message
-                                                  : "execution reverted");
+        snprintf(text, cap, "%s",
+                 st->rpc_message ? st->rpc_message : "execution reverted");
     return true;
 }
 
@@ -483,7 +485,8 @@ on_simulate(void *arg, const cJSON *res, const struct rpc_status *st)
 
 /* ---- step 3: gas ---- */
 
-static void on_estimate(void *arg, const cJSON *res, const struct rpc_status *st);
+static void on_estimate(void *arg, const cJSON *res,
+                        const struct rpc_status *st);
 static void start_price(struct txm *m, struct txm_item *it);
 
 static void
@@ -641,7 +644,8 @@ on_price(void *arg, const cJSON *res, const struct rpc_status *st)
 
 /* ---- step 5: nonce ---- */
 
-static void on_chain_id(void *arg, const cJSON *res, const struct rpc_status *st);
+static void on_chain_id(void *arg, const cJSON *res,
+                        const struct rpc_status *st);
 static void on_nonce(void *arg, const cJSON *res, const struct rpc_status *st);
 static void send_first(struct txm *m, struct txm_item *it);
 
@@ -774,8 +778,10 @@ sign_candidate(struct txm *m, struct txm_item *it)
 static int
 journal_candidate(struct txm *m, struct txm_item *it)
 {
-    struct txm_journal_rec rec = {.key = it->key, .nonce = it->nonce,
-                                  .raw = it->cand, .raw_len = it->cand_len};
+    struct txm_journal_rec rec = {.key = it->key,
+                                  .nonce = it->nonce,
+                                  .raw = it->cand,
+                                  .raw_len = it->cand_len};
     char h[67];
     int rc;
 
@@ -830,8 +836,7 @@ send_first(struct txm *m, struct txm_item *it)
     emit(m, it, TXM_EV_BROADCAST, TXM_SEV_INFO, "hash=%s nonce=%llu",
          hash_hex(h, it->cand_hash), (unsigned long long)it->nonce);
     if ((rc = send_raw(it, it->cand, it->cand_len, on_send_first)) != 0)
-        fail(m, it, rc, "eth_sendRawTransaction not sent: %s",
-             kp_strerror(rc));
+        fail(m, it, rc, "eth_sendRawTransaction not sent: %s", kp_strerror(rc));
 }
 
 /* The candidate may be on a node: watch its hash from now on. */
@@ -941,7 +946,8 @@ on_send_first(void *arg, const cJSON *res, const struct rpc_status *st)
 
 /* ---- step 7: receipts ---- */
 
-static void on_receipt(void *arg, const cJSON *res, const struct rpc_status *st);
+static void on_receipt(void *arg, const cJSON *res,
+                       const struct rpc_status *st);
 static void after_poll(struct txm *m, struct txm_item *it);
 
 static void
@@ -964,8 +970,8 @@ poll_receipts(struct txm *m, struct txm_item *it)
     rc = rpc_batch_send(b, NULL, &it->call);
     it->busy = rc == 0;
     if (rc != 0)
-        emit(m, it, TXM_EV_RPC_ERROR, TXM_SEV_WARN,
-             "receipt poll not sent: %s", kp_strerror(rc));
+        emit(m, it, TXM_EV_RPC_ERROR, TXM_SEV_WARN, "receipt poll not sent: %s",
+             kp_strerror(rc));
 }
 
 static int
@@ -980,7 +986,8 @@ static int
 take_receipt(struct txm_item *it, const cJSON *rc)
 {
     const cJSON *th = cJSON_GetObjectItemCaseSensitive(rc, "transactionHash");
-    const cJSON *egp = cJSON_GetObjectItemCaseSensitive(rc, "effectiveGasPrice");
+    const cJSON *egp =
+        cJSON_GetObjectItemCaseSensitive(rc, "effectiveGasPrice");
     uint8_t hash[32];
     uint64_t status;
     size_t i;
@@ -1087,8 +1094,8 @@ after_poll(struct txm *m, struct txm_item *it)
         return;
     }
     if (it->poll_err) {
-        emit(m, it, TXM_EV_RPC_ERROR, TXM_SEV_WARN,
-             "receipt poll failed: %s", rpc_last_error(m->rpc));
+        emit(m, it, TXM_EV_RPC_ERROR, TXM_SEV_WARN, "receipt poll failed: %s",
+             rpc_last_error(m->rpc));
         return;
     }
     not_mined(m, it);
@@ -1110,8 +1117,7 @@ start_rebroadcast(struct txm *m, struct txm_item *it)
     int rc;
 
     emit(m, it, TXM_EV_BROADCAST, TXM_SEV_DEBUG, "hash=%s nonce=%llu again",
-         hash_hex(h, it->txs[it->ntx - 1].hash),
-         (unsigned long long)it->nonce);
+         hash_hex(h, it->txs[it->ntx - 1].hash), (unsigned long long)it->nonce);
     if ((rc = send_raw(it, it->raw, it->raw_len, on_rebroadcast)) != 0)
         emit(m, it, TXM_EV_RPC_ERROR, TXM_SEV_WARN, "broadcast not sent: %s",
              kp_strerror(rc));
@@ -1185,8 +1191,8 @@ send_replacement(struct txm *m, struct txm_item *it)
          hash_hex(h, it->cand_hash), (unsigned long long)it->nonce, it->ntx,
          dec(a, &it->fees.max_fee), dec(b, &it->fees.max_priority_fee));
     if ((rc = send_raw(it, it->cand, it->cand_len, on_bump_send)) != 0)
-        emit(m, it, TXM_EV_RPC_ERROR, TXM_SEV_WARN,
-             "replacement not sent: %s", kp_strerror(rc));
+        emit(m, it, TXM_EV_RPC_ERROR, TXM_SEV_WARN, "replacement not sent: %s",
+             kp_strerror(rc));
 }
 
 static void
@@ -1206,8 +1212,8 @@ on_bump_price(void *arg, const cJSON *res, const struct rpc_status *st)
                       &cfg) != 0) {
         it->at_cap = true;
         emit(m, it, TXM_EV_BUMP_AT_CAP, TXM_SEV_WARN,
-             "max_fee=%s: no 12.5%% raise fits under the cap; waiting",
-             dec(a, &m->o.max_fee));
+             "max_fee=%s bump_bps=%u: no raise fits under the cap; waiting",
+             dec(a, &m->o.max_fee), (unsigned)m->o.fee_bump_bps);
         it->last_send_head = m->head;
         start_rebroadcast(m, it);
         return;
@@ -1247,8 +1253,8 @@ on_bump_send(void *arg, const cJSON *res, const struct rpc_status *st)
     }
     /* Refused: the next try (next head) starts above what was refused. */
     it->bump_base = it->fees;
-    emit(m, it, TXM_EV_BUMP_REFUSED, TXM_SEV_WARN,
-         "replacement refused: %s", st->rpc_message);
+    emit(m, it, TXM_EV_BUMP_REFUSED, TXM_SEV_WARN, "replacement refused: %s",
+         st->rpc_message);
 }
 
 /* ---- heads ---- */
@@ -1331,8 +1337,8 @@ opts_valid(const struct txm_opts *o)
            o->reward_percentile <= 100 && o->replace_after_blocks >= 1 &&
            o->fee_bump_bps >= TXM_MIN_BUMP_BPS && o->fee_bump_bps <= 100000 &&
            o->confirmations >= 1 && o->confirmations <= 1000 &&
-           o->max_live >= 1 && o->max_live <= 100000 &&
-           o->max_done_keys >= 1 && o->max_done_keys <= 10000000;
+           o->max_live >= 1 && o->max_live <= 100000 && o->max_done_keys >= 1 &&
+           o->max_done_keys <= 10000000;
 }
 
 int

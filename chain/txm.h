@@ -37,7 +37,20 @@
  *      fee_bump_bps (>= 12.5%, rounded up, exact) or to the market price
  *      if higher, capped by max_fee. When even the minimum raise would
  *      pass the cap it stops bumping, reports TXM_EV_BUMP_AT_CAP once and
- *      keeps waiting. A receipt for any hash of the intent ends it.
+ *      keeps waiting (the same bytes are broadcast again every
+ *      replace_after_blocks). A receipt for any hash of the intent ends
+ *      it, after `confirmations` blocks. A node answering "nonce too low"
+ *      while no receipt of the intent's hashes shows up within 3 heads
+ *      means a foreign transaction took the nonce: the intent fails with
+ *      KP_ESTATE and its key counts as done (the conservative side: a
+ *      receipt missed on a lagging node must not become a second
+ *      transaction).
+ *
+ * Failures before anything reached a node (simulation, estimate, fee
+ * history, nonce, signing, journal, a node refusing the first send, e.g.
+ * "insufficient funds") end with TXM_FAILED and report.sent false: the
+ * key is free again. Once a node may hold a transaction, the intent ends
+ * only with a receipt (or the nonce case above).
  *
  * Results go to the intent's callback (states below, several per intent,
  * the last one final); progress, warnings and reconciliations go to the
@@ -68,20 +81,21 @@
 
 struct txm;
 
-#define TXM_KEY_MAX 128             /* idempotency key bytes, without NUL */
-#define TXM_DATA_MAX (96u * 1024)   /* calldata bytes */
-#define TXM_MAX_ERRORS 8            /* custom error signatures per intent */
-#define TXM_MAX_TXS 16              /* transactions per intent (1 + bumps) */
-#define TXM_FEE_BLOCKS_MAX 128      /* eth_feeHistory blocks */
-#define TXM_MIN_BUMP_BPS 1250       /* 12.5%: what nodes require, and more */
-#define TXM_TEXT_MAX 256            /* report and event texts, with NUL */
+#define TXM_KEY_MAX 128           /* idempotency key bytes, without NUL */
+#define TXM_DATA_MAX (96u * 1024) /* calldata bytes */
+#define TXM_MAX_ERRORS 8          /* custom error signatures per intent */
+#define TXM_MAX_TXS 16            /* transactions per intent (1 + bumps) */
+#define TXM_FEE_BLOCKS_MAX 128    /* eth_feeHistory blocks */
+#define TXM_MIN_BUMP_BPS 1250     /* 12.5%: what nodes require, and more */
+#define TXM_TEXT_MAX 256          /* report and event texts, with NUL */
 
 /* What an intent's callback learns. TXM_SENT and TXM_REPLACED are
  * progress; the others are final (txm_state_is_final). */
 enum txm_state {
     TXM_SIMULATED_REVERT = 1, /* the simulation reverted; nothing sent */
     TXM_DRY_RUN,              /* the simulation passed; nothing sent */
-    TXM_SENT,                 /* first transaction accepted by a node */
+    TXM_SENT,                 /* first transaction accepted by a node
+                                 (or its outcome unknown: text says so) */
     TXM_REPLACED,             /* a replacement accepted (same nonce) */
     TXM_CONFIRMED,            /* mined with status 1 */
     TXM_FAILED,               /* mined with status 0, or an error */
@@ -179,24 +193,24 @@ struct txm_intent {
 };
 
 struct txm_opts {
-    uint64_t chain_id;           /* 0: ask the node (eth_chainId) once */
-    uint32_t gas_margin_bps;     /* added to the estimate (default 2000) */
-    uint64_t gas_limit_max;      /* refuse above; 0: none (default 0) */
-    struct u256 max_fee;         /* cap on maxFeePerGas; required */
-    struct u256 priority_fee;    /* floor of the tip (default 1 gwei) */
-    uint32_t base_fee_mult;      /* 1..100 (default 2) */
-    uint32_t fee_history_blocks; /* 1..TXM_FEE_BLOCKS_MAX (default 5) */
-    uint32_t reward_percentile;  /* 0..100 (default 50) */
+    uint64_t chain_id;             /* 0: ask the node (eth_chainId) once */
+    uint32_t gas_margin_bps;       /* added to the estimate (default 2000) */
+    uint64_t gas_limit_max;        /* refuse above; 0: none (default 0) */
+    struct u256 max_fee;           /* cap on maxFeePerGas; required */
+    struct u256 priority_fee;      /* floor of the tip (default 1 gwei) */
+    uint32_t base_fee_mult;        /* 1..100 (default 2) */
+    uint32_t fee_history_blocks;   /* 1..TXM_FEE_BLOCKS_MAX (default 5) */
+    uint32_t reward_percentile;    /* 0..100 (default 50) */
     uint32_t replace_after_blocks; /* >= 1 (default 3) */
-    uint32_t fee_bump_bps;       /* >= TXM_MIN_BUMP_BPS (default 1250) */
-    uint32_t confirmations;      /* >= 1 (default 1) */
-    uint32_t poll_ms;            /* eth_blockNumber timer; 0: heads only
-                                    from txm_on_head (default 0) */
-    bool sim_latest;             /* simulate at "latest", not "pending" */
-    size_t max_live;             /* live intents (default 64) */
-    size_t max_done_keys;        /* keys remembered as done, oldest
-                                    forgotten first (default 4096) */
-    txm_event_cb on_event;       /* may be NULL */
+    uint32_t fee_bump_bps;         /* >= TXM_MIN_BUMP_BPS (default 1250) */
+    uint32_t confirmations;        /* >= 1 (default 1) */
+    uint32_t poll_ms;              /* eth_blockNumber timer; 0: heads only
+                                      from txm_on_head (default 0) */
+    bool sim_latest;               /* simulate at "latest", not "pending" */
+    size_t max_live;               /* live intents (default 64) */
+    size_t max_done_keys;          /* keys remembered as done, oldest
+                                      forgotten first (default 4096) */
+    txm_event_cb on_event;         /* may be NULL */
     void *event_arg;
     txm_journal_fn journal; /* may be NULL */
     void *journal_arg;
@@ -206,7 +220,8 @@ struct txm_opts {
 enum txm_key_status {
     TXM_KEY_UNKNOWN = 0, /* never seen, or it ended without a mined tx */
     TXM_KEY_LIVE,        /* an intent with it is in progress */
-    TXM_KEY_DONE,        /* a transaction of it was mined */
+    TXM_KEY_DONE,        /* a transaction of it was mined (or its
+                            nonce was lost, see the top of the file) */
 };
 
 /* Fill `o` with the defaults above (max_fee zero: the caller sets it). */
@@ -261,10 +276,10 @@ const char *txm_event_name(enum txm_event_kind k);
 
 /* How a node answered eth_sendRawTransaction with an error. */
 enum txm_send_class {
-    TXM_SEND_ERROR = 0,      /* anything else: the node refused it */
-    TXM_SEND_KNOWN,          /* "already known": it has these bytes */
-    TXM_SEND_NONCE_LOW,      /* "nonce too low": the nonce is used */
-    TXM_SEND_UNDERPRICED,    /* "replacement transaction underpriced" */
+    TXM_SEND_ERROR = 0,   /* anything else: the node refused it */
+    TXM_SEND_KNOWN,       /* "already known": it has these bytes */
+    TXM_SEND_NONCE_LOW,   /* "nonce too low": the nonce is used */
+    TXM_SEND_UNDERPRICED, /* "replacement transaction underpriced" */
 };
 
 /* Classify an error message of eth_sendRawTransaction (geth, erigon,
@@ -283,9 +298,9 @@ struct txm_fees {
 struct txm_fee_history {
     uint64_t oldest_block;
     size_t nblocks;
-    struct u256 base_next;  /* baseFeePerGas of the block after the last */
-    size_t nrewards;        /* rewards of the non-empty blocks (gas used
-                               ratio > 0, or all if no ratios given) */
+    struct u256 base_next; /* baseFeePerGas of the block after the last */
+    size_t nrewards;       /* rewards of the non-empty blocks (gas used
+                              ratio > 0, or all if no ratios given) */
     struct u256 rewards[TXM_FEE_BLOCKS_MAX];
 };
 

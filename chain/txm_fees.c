@@ -118,9 +118,8 @@ txm_fee_history_parse(struct txm_fee_history *h, const cJSON *result)
         rewards = NULL;
     if ((rc = history_count(&h->nblocks, ratios, rewards, base)) != 0)
         return rc;
-    if ((rc = quantity_u256(
-             &oldest, cJSON_GetObjectItemCaseSensitive(result, "oldestBlock"))) !=
-        0)
+    if ((rc = quantity_u256(&oldest, cJSON_GetObjectItemCaseSensitive(
+                                         result, "oldestBlock"))) != 0)
         return rc;
     if (u256_to_u64(&h->oldest_block, &oldest) != 0)
         return KP_EINVAL;

@@ -28,17 +28,17 @@
 #include "chain/err.h"
 #include "chain/lwsuv.h"
 
-#define WS_RX_KEEP 65536  /* receive buffer kept between messages */
-#define WS_HDR_MAX 1024   /* bytes of one extra header line */
+#define WS_RX_KEEP 65536 /* receive buffer kept between messages */
+#define WS_HDR_MAX 1024  /* bytes of one extra header line */
 #define WS_TICK_MIN_MS 10
 #define WS_TEXT_MAX 160
 
 enum ws_state {
-    WS_IDLE,       /* not started */
+    WS_IDLE, /* not started */
     WS_RESOLVING,
     WS_CONNECTING, /* lws connecting / handshaking */
     WS_OPEN,
-    WS_WAITING,    /* backoff before the next attempt */
+    WS_WAITING, /* backoff before the next attempt */
 };
 
 struct ws_out {
@@ -56,7 +56,7 @@ struct ws_resolve {
 struct ws_client {
     uv_loop_t *loop;
     struct lws_context *ctx;
-    struct lws *wsi;            /* attached connection, or NULL */
+    struct lws *wsi; /* attached connection, or NULL */
     struct ws_url url;
     char hosthdr[WS_MAX_HOST + 8];
     char name[WS_NAME_MAX];
@@ -66,10 +66,10 @@ struct ws_client {
     struct ws_handler h;
     void *arg;
     enum ws_state st;
-    uv_timer_t timer;           /* attempt deadline or backoff */
-    uv_timer_t tick;            /* pings and idle check while open */
+    uv_timer_t timer; /* attempt deadline or backoff */
+    uv_timer_t tick;  /* pings and idle check while open */
     struct ws_resolve *res;
-    unsigned failures;          /* consecutive, for the backoff */
+    unsigned failures; /* consecutive, for the backoff */
     uint64_t rng;
     char *rx;
     size_t rxlen, rxcap;
@@ -77,7 +77,7 @@ struct ws_client {
     size_t outq_bytes;
     bool want_ping;
     uint64_t last_rx_ms, last_ping_ms;
-    int handles;                /* open uv handles, for the final free */
+    int handles; /* open uv handles, for the final free */
     bool dead;
     struct ws_stats stats;
     char last_error[WS_TEXT_MAX];
@@ -249,8 +249,7 @@ ws_set_error(struct ws_client *w, const char *fmt, const char *detail)
     char text[WS_TEXT_MAX];
 
     snprintf(text, sizeof(text), fmt, detail != NULL ? detail : "");
-    snprintf(w->last_error, sizeof(w->last_error), "ws: %s: %s", w->name,
-             text);
+    snprintf(w->last_error, sizeof(w->last_error), "ws: %s: %s", w->name, text);
 }
 
 static void
@@ -352,7 +351,8 @@ ws_on_tick(uv_timer_t *t)
 
     if (w->st != WS_OPEN)
         return;
-    if (w->o.idle_timeout_ms > 0 && now - w->last_rx_ms >= w->o.idle_timeout_ms) {
+    if (w->o.idle_timeout_ms > 0 &&
+        now - w->last_rx_ms >= w->o.idle_timeout_ms) {
         ws_lost(w, true, KP_ETIMEOUT, "no data from the server in time");
         return;
     }
@@ -578,8 +578,7 @@ ws_lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     if (w == NULL || w->dead) {
         /* A detached connection: let it go. */
         if (reason == LWS_CALLBACK_CLIENT_CONNECTION_ERROR && wsi != NULL)
-            lwsuv_client_failed(lws_context_user(lws_get_context(wsi)),
-                                wsi);
+            lwsuv_client_failed(lws_context_user(lws_get_context(wsi)), wsi);
         if (reason == LWS_CALLBACK_CLIENT_RECEIVE ||
             reason == LWS_CALLBACK_CLIENT_WRITEABLE)
             return -1;
@@ -685,11 +684,10 @@ ws_names(struct ws_client *w)
              w->url.tls ? "wss" : "ws", lb, w->url.host, rb,
              (unsigned)w->url.port);
     if (w->url.port_given)
-        snprintf(w->hosthdr, sizeof(w->hosthdr), "%s%s%s:%u", lb,
-                 w->url.host, rb, (unsigned)w->url.port);
+        snprintf(w->hosthdr, sizeof(w->hosthdr), "%s%s%s:%u", lb, w->url.host,
+                 rb, (unsigned)w->url.port);
     else
-        snprintf(w->hosthdr, sizeof(w->hosthdr), "%s%s%s", lb, w->url.host,
-                 rb);
+        snprintf(w->hosthdr, sizeof(w->hosthdr), "%s%s%s", lb, w->url.host, rb);
 }
 
 int

@@ -31,10 +31,10 @@
 
 struct ws_client;
 
-#define WS_MAX_HOST 256   /* bytes of a host name, with the NUL */
-#define WS_MAX_PATH 2048  /* bytes of path + query, with the NUL */
+#define WS_MAX_HOST 256  /* bytes of a host name, with the NUL */
+#define WS_MAX_PATH 2048 /* bytes of path + query, with the NUL */
 #define WS_MAX_HEADERS 16
-#define WS_NAME_MAX 300   /* display name, with the NUL */
+#define WS_NAME_MAX 300                 /* display name, with the NUL */
 #define WS_MAX_MESSAGE_CAP (256u << 20) /* largest max_message accepted */
 
 struct ws_opts {
@@ -49,7 +49,7 @@ struct ws_opts {
     const char *const *headers;  /* extra handshake "Name: value" lines
                                     (e.g. auth), copied, never shown */
     size_t nheaders;
-    uint64_t seed;               /* jitter PRNG seed; 0: from the clock */
+    uint64_t seed; /* jitter PRNG seed; 0: from the clock */
 };
 
 /* Called from the loop. Any member may be NULL. */
@@ -67,25 +67,25 @@ struct ws_handler {
 
 /* Counters, for metrics. Plain values, updated by the client. */
 struct ws_stats {
-    uint64_t attempts;     /* connection attempts started */
-    uint64_t connects;     /* handshakes completed */
-    uint64_t failures;     /* attempts that never opened */
-    uint64_t disconnects;  /* open connections lost */
+    uint64_t attempts;    /* connection attempts started */
+    uint64_t connects;    /* handshakes completed */
+    uint64_t failures;    /* attempts that never opened */
+    uint64_t disconnects; /* open connections lost */
     uint64_t messages_in;
     uint64_t bytes_in;
     uint64_t messages_out;
-    uint64_t oversized;    /* messages over max_message */
+    uint64_t oversized; /* messages over max_message */
     uint64_t pings;
-    uint64_t dropped_out;  /* messages not queued: queue full or closed */
+    uint64_t dropped_out; /* messages not queued: queue full or closed */
 };
 
 /* Parts of a WebSocket URL. */
 struct ws_url {
-    bool tls;              /* wss */
-    char host[WS_MAX_HOST];/* without brackets for IPv6 literals */
-    uint16_t port;         /* explicit, or 80 / 443 */
+    bool tls;               /* wss */
+    char host[WS_MAX_HOST]; /* without brackets for IPv6 literals */
+    uint16_t port;          /* explicit, or 80 / 443 */
     bool port_given;
-    char path[WS_MAX_PATH];/* "/" when empty; with the query */
+    char path[WS_MAX_PATH]; /* "/" when empty; with the query */
 };
 
 /* Fill `o` with the defaults listed in struct ws_opts. */
@@ -109,8 +109,7 @@ int ws_client_new(struct ws_client **out, uv_loop_t *loop, const char *url,
 
 /* Set who hears about the connection (copied; NULL: nobody). May be
  * called at any time; it takes effect for the next event. */
-void ws_set_handler(struct ws_client *w, const struct ws_handler *h,
-                    void *arg);
+void ws_set_handler(struct ws_client *w, const struct ws_handler *h, void *arg);
 
 /* Start connecting (and keep reconnecting until ws_client_free).
  * Returns: 0, or KP_ESTATE if already started. */

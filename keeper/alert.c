@@ -310,7 +310,7 @@ count_dropped(struct alert_chan *c, const struct alert_item *it)
 static bool
 queue_make_room(struct alert_chan *c, struct alert_item *it)
 {
-    struct alert_item **victim = NULL;
+    struct alert_item **victim = NULL, *v;
 
     for (struct alert_item **p = &c->head->next; *p; p = &(*p)->next)
         if (!victim || item_rank(*p) < item_rank(*victim))
@@ -320,8 +320,7 @@ queue_make_room(struct alert_chan *c, struct alert_item *it)
         item_free(it);
         return false;
     }
-    struct alert_item *v = *victim;
-
+    v = *victim;
     *victim = v->next;
     if (c->tail == v) {
         c->tail = c->head;

@@ -139,7 +139,9 @@ struct alert_stats {
  *          Slack channel without a URL, or a PagerDuty channel without a
  *          routing key (the channel is named in a log line, its secrets
  *          never are);
- *          KP_ERANGE for more than ALERT_MAX_CHANNELS channels.
+ *          KP_ERANGE for more than ALERT_MAX_CHANNELS channels; an error
+ *          of metrics_define / metrics_series. Several managers (one per
+ *          protocol) may share `reg`; series are per channel name.
  * Out: *out   In: loop, reg (NULL: no metrics), o, ch, nch */
 int alert_mgr_new(struct alert_mgr **out, uv_loop_t *loop, struct metrics *reg,
                   const struct alert_opts *o, const struct cfg_channel *ch,
@@ -157,7 +159,8 @@ void alert_mgr_free(struct alert_mgr *m);
  * Returns: 0 (also when nothing had to be sent); KP_EINVAL for a key
  *          that is empty or holds bytes outside printable ASCII or a
  *          space, a NULL summary, a bad severity, an odd nkv, or a detail
- *          key that is NULL, empty or longer than ALERT_DETAIL_KEY_MAX;
+ *          key that is NULL, empty, repeated or longer than
+ *          ALERT_DETAIL_KEY_MAX;
  *          KP_ERANGE for a key longer than ALERT_KEY_MAX or more than
  *          ALERT_MAX_DETAILS pairs; KP_ELIMIT when ALERT_MAX_CONDITIONS
  *          conditions are already active.

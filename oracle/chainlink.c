@@ -49,11 +49,13 @@ struct oracle_chainlink {
     bool have_read_round;
     struct u256 read_round; /* round id of the last latestRoundData */
 
-    /* The read in flight (one at most) and the one queued behind it. */
+    /* The read in flight (one at most) and the one queued behind it.
+     * want_replace: a log was removed; the next read's answer wins even
+     * if older, and this stays set until such a read succeeds. */
     bool reading, read_replace;
     uint64_t read_id;
-    int parts;      /* replies still expected */
-    bool again, again_replace;
+    int parts; /* replies still expected */
+    bool again, want_replace;
     struct cl_part dec, round; /* replies of the read in flight */
 
     struct oracle_chainlink_stats stats;
@@ -348,12 +350,12 @@ cl_free(struct oracle_source *s)
 
 /* ---- reads ---- */
 
-static void read_start(struct oracle_chainlink *c, bool replace);
+static void read_start(struct oracle_chainlink *c);
 
 static void
 on_heartbeat(uv_timer_t *t)
 {
-    read_start(t->data, false);
+    read_start(t->data);
 }
 
 static void
@@ -474,7 +476,7 @@ send_read(struct oracle_chainlink *c)
 }
 
 static void
-read_start(struct oracle_chainlink *c, bool replace)
+read_start(struct oracle_chainlink *c)
 {
     int rc;
 
@@ -483,19 +485,18 @@ read_start(struct oracle_chainlink *c, bool replace)
     if (c->reading) {
         /* The reply in flight may predate what prompted this read. */
         c->again = true;
-        c->again_replace |= replace;
         return;
     }
     uv_timer_stop(&c->heartbeat);
     if ((rc = send_read(c)) != 0) {
         c->stats.read_errors++;
-        oracle_source_set_error(&c->src, "read not sent: %s",
-                                kp_strerror(rc));
+        oracle_source_set_error(&c->src, "read not sent: %s", kp_strerror(rc));
         arm_heartbeat(c, c->retry_ms);
         return;
     }
     c->reading = true;
-    c->read_replace = replace;
+    c->read_replace = c->want_replace;
+    c->want_replace = false;
 }
 
 /* A reply that arrived but does not decode: refused as malformed. An
@@ -587,17 +588,17 @@ read_done(struct oracle_chainlink *c)
 
     c->reading = false;
     ok = process_read(c);
-    if (!ok)
+    if (!ok) {
         c->stats.read_errors++;
+        c->want_replace |= c->read_replace;
+    }
     /* A callback may have stopped the source. */
     if (!c->started)
         return;
     arm_heartbeat(c, ok ? c->heartbeat_ms : c->retry_ms);
     if (c->again) {
-        bool replace = c->again_replace;
-
-        c->again = c->again_replace = false;
-        read_start(c, replace);
+        c->again = false;
+        read_start(c);
     }
 }
 
@@ -612,7 +613,7 @@ cl_start(struct oracle_source *s)
         return KP_ESTATE;
     c->started = true;
     uv_timer_start(&c->check, on_check, c->check_ms, c->check_ms);
-    read_start(c, false);
+    read_start(c);
     return 0;
 }
 
@@ -624,9 +625,11 @@ cl_stop(struct oracle_source *s)
     if (!c->started)
         return;
     c->started = false;
-    if (c->reading)
+    if (c->reading) {
         (void)rpc_cancel(c->rpc, c->read_id);
-    c->reading = c->again = c->again_replace = false;
+        c->want_replace |= c->read_replace;
+    }
+    c->reading = c->again = false;
     uv_timer_stop(&c->heartbeat);
     uv_timer_stop(&c->check);
 }
@@ -667,20 +670,20 @@ cl_on_log(struct oracle_source *s, const struct evlog *log, bool removed)
         return KP_ESTATE;
     if (removed) {
         c->stats.logs_removed++;
-        read_start(c, true);
+        c->want_replace = true;
+        read_start(c);
         return 0;
     }
     rc = oracle_chainlink_decode_log(&r, log->topics, log->ntopics, log->data,
                                      log->data_len);
     if (rc != 0)
-        return oracle_source_reject(s, ORACLE_REJ_MALFORMED,
-                                    "AnswerUpdated log in block %llu: %s",
-                                    (unsigned long long)log->block_number,
-                                    kp_strerror(rc));
+        return oracle_source_reject(
+            s, ORACLE_REJ_MALFORMED, "AnswerUpdated log in block %llu: %s",
+            (unsigned long long)log->block_number, kp_strerror(rc));
     c->stats.logs++;
     if (!c->have_decimals) {
         /* Cannot scale yet: the read after the pending one will see it. */
-        read_start(c, false);
+        read_start(c);
         return 0;
     }
     if (memcmp(&c->events, &c->feed, 20) != 0 && c->have_read_round)
@@ -696,7 +699,7 @@ oracle_chainlink_refresh(struct oracle_chainlink *c)
     assert(c != NULL);
     if (!c->started)
         return KP_ESTATE;
-    read_start(c, false);
+    read_start(c);
     return 0;
 }
 

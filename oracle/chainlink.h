@@ -10,7 +10,10 @@
  *     (address + topic0, oracle_source_log_filter) and hands every
  *     matching log in (oracle_source_on_log). A removed log (chain
  *     reorganisation) causes a re-read whose answer is taken even if its
- *     round is older: the canonical chain wins.
+ *     round is older: the canonical chain wins. (If that answer is
+ *     refused, the price held stays until it goes stale.) A log that
+ *     arrives before the first read has given the decimals causes a
+ *     read instead.
  *   - heartbeat: latestRoundData again every heartbeat_ms after the last
  *     read (sooner, retry_ms, after a failed one), so that a missed log
  *     or a dead subscription costs at most one heartbeat.
@@ -20,7 +23,9 @@
  * carried over from an older round), updatedAt beyond 64 bits, decimals
  * above ORACLE_DECIMALS_MAX, undecodable return data or logs. Older
  * rounds and repeats (log plus heartbeat) are ignored, so each round
- * enters the history once.
+ * enters the history once. (A newer round published in the same second
+ * as the last becomes the latest price but adds no history sample: the
+ * history takes strictly later publish times only.)
  *
  * Freshness: by the round's own updatedAt against the source clock and
  * max_age (see source.h), re-judged every check_ms and on each price.

@@ -109,8 +109,7 @@ oracle_source_free(struct oracle_source *s)
 }
 
 bool
-oracle_source_log_filter(const struct oracle_source *s,
-                         struct evlog_filter *f)
+oracle_source_log_filter(const struct oracle_source *s, struct evlog_filter *f)
 {
     assert(s != NULL && s->ops != NULL);
     if (s->ops->log_filter == NULL || s->ops->on_log == NULL)

@@ -67,8 +67,8 @@ enum oracle_reject {
 struct oracle_source_cbs {
     void (*on_price)(void *arg, struct oracle_source *s,
                      const struct oracle_price *p);
-    void (*on_state)(void *arg, struct oracle_source *s,
-                     enum oracle_state from, enum oracle_state to);
+    void (*on_state)(void *arg, struct oracle_source *s, enum oracle_state from,
+                     enum oracle_state to);
     /* One line in `text`, without the source name. */
     void (*on_reject)(void *arg, struct oracle_source *s,
                       enum oracle_reject why, const char *text);
@@ -106,10 +106,10 @@ struct oracle_source_ops {
 
 /* Counters, plain values for metrics. */
 struct oracle_source_stats {
-    uint64_t accepted;                        /* new latest prices */
-    uint64_t ignored;                         /* duplicates, older rounds */
-    uint64_t rejected[ORACLE_REJ_COUNT];      /* refused, per reason */
-    uint64_t replaced;                        /* taken after a reorg */
+    uint64_t accepted;                   /* new latest prices */
+    uint64_t ignored;                    /* duplicates, older rounds */
+    uint64_t rejected[ORACLE_REJ_COUNT]; /* refused, per reason */
+    uint64_t replaced;                   /* taken after a reorg */
 };
 
 /* The common part. Fields are the implementations' business; the daemon

@@ -108,10 +108,13 @@ async function seedTraders(chain, c, p, price8) {
         ['anvil_impersonateAccount', [t.address]],
         ['anvil_setBalance', [t.address, '0x' + TRADER_GAS_ETH.toString(16)]],
     ]));
-    await chain.sendAll(pop.flatMap((t) => [
-        call(ACCOUNTS.admin, c.usd, 'mint', t.address, t.margin + t.fee),
-        call(t.address, c.usd, 'approve', c.clearinghouse.address, MAX_UINT),
-    ]), 'funding traders');
+    await chain.sendAll([
+        {
+            ...call(ACCOUNTS.admin, c.usd, 'mintBatch', pop.map((t) => t.address), pop.map((t) => t.margin + t.fee)),
+            gas: BigInt(100000 + 40000 * pop.length),
+        },
+        ...pop.map((t) => call(t.address, c.usd, 'approve', c.clearinghouse.address, MAX_UINT)),
+    ], 'funding traders');
     await chain.sendAll(pop.map((t) => call(t.address, c.clearinghouse, 'openPosition', t.size, t.margin)), 'opening positions');
     return pop;
 }

@@ -1,6 +1,6 @@
 'use strict';
 // JSON-RPC over HTTP (node's global fetch, keep-alive) and the small ABI
-// codec the devnet needs: static words, strings and address arrays. Amounts
+// codec the devnet needs: static words, strings and arrays of words. Amounts
 // are BigInt throughout; floating point never touches money.
 
 const { keccak256 } = require('./keccak');
@@ -113,18 +113,28 @@ function encodeStatic(type, v) {
     throw new Error(`abi: unsupported type ${type}`);
 }
 
+// The tail of a dynamic value: a string, or an array of a static type.
+function encodeTail(type, v) {
+    if (type === 'string') {
+        const bytes = Buffer.from(String(v), 'utf8');
+        const padded = Buffer.concat([bytes, Buffer.alloc((32 - (bytes.length % 32)) % 32)]);
+        return word(BigInt(bytes.length)) + padded.toString('hex');
+    }
+    const inner = type.slice(0, -2);
+    return word(BigInt(v.length)) + v.map((x) => encodeStatic(inner, x)).join('');
+}
+
 function encodeArgs(types, values) {
     if (types.length !== values.length) throw new Error('abi: argument count');
     const heads = [];
     const tails = [];
     let offset = 32 * types.length;
     types.forEach((type, i) => {
-        if (type !== 'string') { heads.push(encodeStatic(type, values[i])); return; }
-        const bytes = Buffer.from(String(values[i]), 'utf8');
-        const padded = Buffer.concat([bytes, Buffer.alloc((32 - (bytes.length % 32)) % 32)]);
+        if (type !== 'string' && !type.endsWith('[]')) { heads.push(encodeStatic(type, values[i])); return; }
+        const tail = encodeTail(type, values[i]);
         heads.push(word(BigInt(offset)));
-        tails.push(word(BigInt(bytes.length)) + padded.toString('hex'));
-        offset += 32 + padded.length;
+        tails.push(tail);
+        offset += tail.length / 2;
     });
     return heads.join('') + tails.join('');
 }

@@ -29,7 +29,8 @@
 
 /* anvil's first dev account (unlocked: eth_sendTransaction signs). */
 #define EVT_DEV "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
-#define EVT_TOPIC "0x1111111111111111111111111111111111111111111111111111111111111111"
+#define EVT_TOPIC                                                              \
+    "0x1111111111111111111111111111111111111111111111111111111111111111"
 
 /* The logging contract, hand-assembled.
  * runtime (44 bytes): CALLDATASIZE PUSH1 0 PUSH1 0 CALLDATACOPY
@@ -37,8 +38,9 @@
  *   - LOG1 of the whole calldata with topic0 = 0x11..11.
  * init (12 bytes): PUSH1 44 PUSH1 12 PUSH1 0 CODECOPY PUSH1 44 PUSH1 0
  *   RETURN - returns the runtime that follows it. */
-#define EVT_RUNTIME "3660006000377f" \
-    "1111111111111111111111111111111111111111111111111111111111111111" \
+#define EVT_RUNTIME                                                            \
+    "3660006000377f"                                                           \
+    "1111111111111111111111111111111111111111111111111111111111111111"         \
     "366000a100"
 #define EVT_INIT "602c600c600039602c6000f3" EVT_RUNTIME
 
@@ -199,7 +201,8 @@ evt_drain(uv_loop_t *loop)
         uv_run(loop, UV_RUN_ONCE);
     uv_close((uv_handle_t *)&wake, NULL);
     uv_run(loop, UV_RUN_NOWAIT);
-    if (getenv("EVT_DEBUG")) uv_print_all_handles(loop, stderr);
+    if (getenv("EVT_DEBUG"))
+        uv_print_all_handles(loop, stderr);
     return uv_loop_close(loop);
 }
 
@@ -270,23 +273,55 @@ evt_block_number(uv_loop_t *loop, struct rpc_client *c)
     return evt_quantity(out);
 }
 
+/* Wait until transaction `hash_json` ("\"0x..\"") is mined (anvil may
+ * answer eth_sendTransaction before its block is in).
+ * Returns: 0 with the receipt as JSON in out, or an error. */
+static __attribute__((unused)) int
+evt_receipt(uv_loop_t *loop, struct rpc_client *c, const char *hash_json,
+            char *out, size_t cap)
+{
+    char params[128];
+    int rc;
+
+    snprintf(params, sizeof(params), "[%s]", hash_json);
+    for (int i = 0; i < 1000; i++) {
+        if ((rc = evt_rpc(loop, c, "eth_getTransactionReceipt", params, out,
+                          cap)) != 0)
+            return rc;
+        if (strcmp(out, "null") != 0)
+            return 0;
+    }
+    return KP_ETIMEOUT;
+}
+
+/* Send a transaction from the dev account and wait until it is mined.
+ * Returns: 0 and the receipt in out (optional), or an error. */
+static __attribute__((unused)) int
+evt_send(uv_loop_t *loop, struct rpc_client *c, const char *tx_json, char *out,
+         size_t cap)
+{
+    char params[1024], hash[80], buf[4096];
+    int rc;
+
+    snprintf(params, sizeof(params), "[%s]", tx_json);
+    if ((rc = evt_rpc(loop, c, "eth_sendTransaction", params, hash,
+                      sizeof(hash))) != 0)
+        return rc;
+    return evt_receipt(loop, c, hash, out ? out : buf, out ? cap : sizeof(buf));
+}
+
 /* Deploy the logging contract. Returns: 0 and its address in addr
  * ("0x..." 43 bytes). */
 static __attribute__((unused)) int
 evt_deploy(uv_loop_t *loop, struct rpc_client *c, char addr[43])
 {
-    char params[512], out[4096], hash[80];
+    char out[4096];
     cJSON *r, *a;
     int rc;
 
-    snprintf(params, sizeof(params),
-             "[{\"from\":\"" EVT_DEV "\",\"data\":\"0x" EVT_INIT "\"}]");
-    if ((rc = evt_rpc(loop, c, "eth_sendTransaction", params, hash,
-                      sizeof(hash))) != 0)
-        return rc;
-    snprintf(params, sizeof(params), "[%s]", hash);
-    if ((rc = evt_rpc(loop, c, "eth_getTransactionReceipt", params, out,
-                      sizeof(out))) != 0)
+    if ((rc = evt_send(loop, c,
+                       "{\"from\":\"" EVT_DEV "\",\"data\":\"0x" EVT_INIT "\"}",
+                       out, sizeof(out))) != 0)
         return rc;
     r = cJSON_Parse(out);
     a = cJSON_GetObjectItem(r, "contractAddress");
@@ -298,18 +333,17 @@ evt_deploy(uv_loop_t *loop, struct rpc_client *c, char addr[43])
 }
 
 /* Send a transaction to `addr` whose log data is the 32-byte big-endian
- * `tag` (anvil mines it into a block of its own before answering).
- * Returns: 0 or the error. */
+ * `tag`, and wait until it is mined (in a block of its own: anvil mines
+ * every transaction as it comes). Returns: 0 or the error. */
 static __attribute__((unused)) int
-evt_emit(uv_loop_t *loop, struct rpc_client *c, const char *addr,
-         uint64_t tag)
+evt_emit(uv_loop_t *loop, struct rpc_client *c, const char *addr, uint64_t tag)
 {
-    char params[512];
+    char tx[512];
 
-    snprintf(params, sizeof(params),
-             "[{\"from\":\"" EVT_DEV "\",\"to\":\"%s\",\"data\":\"0x%064llx\"}]",
+    snprintf(tx, sizeof(tx),
+             "{\"from\":\"" EVT_DEV "\",\"to\":\"%s\",\"data\":\"0x%064llx\"}",
              addr, (unsigned long long)tag);
-    return evt_rpc(loop, c, "eth_sendTransaction", params, NULL, 0);
+    return evt_send(loop, c, tx, NULL, 0);
 }
 
 /* Returns: the last 8 bytes of a log's data as a number (our tags). */

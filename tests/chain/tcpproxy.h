@@ -26,11 +26,11 @@ enum tcpproxy_mode { TP_FORWARD, TP_REFUSE, TP_BLACKHOLE };
 struct tcpproxy;
 
 struct tcpproxy_pair {
-    uv_tcp_t down;           /* the client's side */
-    uv_tcp_t up;             /* towards the target */
+    uv_tcp_t down; /* the client's side */
+    uv_tcp_t up;   /* towards the target */
     uv_connect_t conn;
     struct tcpproxy *p;
-    int open;                /* handles not yet closed */
+    int open; /* handles not yet closed */
     bool closing;
     struct tcpproxy_pair *prev, *next;
 };
@@ -40,8 +40,8 @@ struct tcpproxy {
     uv_tcp_t listener;
     int port, target;
     enum tcpproxy_mode mode;
-    int accepted;            /* connections accepted */
-    int open;                /* handles not yet closed (pairs + listener) */
+    int accepted; /* connections accepted */
+    int open;     /* handles not yet closed (pairs + listener) */
     struct tcpproxy_pair *pairs;
 };
 

@@ -16,30 +16,37 @@
 #include "chain/hex.h"
 
 #define Z62 "00000000000000000000000000000000000000000000000000000000000000"
-#define H32(c) "0x" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c \
-    c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
+#define H32(c)                                                                 \
+    "0x" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c \
+        c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
 
 /* A log notification as anvil 1.x sends it. */
 static const char log_msg[] =
     "{\"jsonrpc\":\"2.0\",\"method\":\"eth_subscription\",\"params\":{"
     "\"subscription\":\"0x6c4176346151746b5041357265503762\",\"result\":{"
     "\"address\":\"0x5fbdb2315678afecb367f032d93f642f64180aa3\","
-    "\"topics\":[\"0x1111111111111111111111111111111111111111111111111111111111111111\"],"
-    "\"data\":\"0x0000000000000000000000000000000000000000000000000000000000000063\","
-    "\"blockHash\":\"0xba167c3e23690d60c5ad79ee6b9abde2f668d36d2a2f16488700d17e2bab936a\","
+    "\"topics\":["
+    "\"0x1111111111111111111111111111111111111111111111111111111111111111\"],"
+    "\"data\":"
+    "\"0x0000000000000000000000000000000000000000000000000000000000000063\","
+    "\"blockHash\":"
+    "\"0xba167c3e23690d60c5ad79ee6b9abde2f668d36d2a2f16488700d17e2bab936a\","
     "\"blockNumber\":\"0x7\",\"blockTimestamp\":\"0x6b05142f\","
-    "\"transactionHash\":\"0xa02c68ac6eb9b3d01ccfef49748cb7dad8d6bd8da6d64390b944fc7f1b4e2863\","
+    "\"transactionHash\":"
+    "\"0xa02c68ac6eb9b3d01ccfef49748cb7dad8d6bd8da6d64390b944fc7f1b4e2863\","
     "\"transactionIndex\":\"0x0\",\"logIndex\":\"0x3\",\"removed\":false}}}";
 
 /* A newHeads notification (geth shape, trimmed of fields we ignore). */
 static const char head_msg[] =
     "{\"jsonrpc\":\"2.0\",\"method\":\"eth_subscription\",\"params\":{"
     "\"subscription\":\"0x9ce59a13059e417087c02d3236a0b1cc\",\"result\":{"
-    "\"parentHash\":\"0x5c1dc44acd4160c73cbff2b8c96182ac76e832da0b4dbaf8a340773a1f83dd54\","
+    "\"parentHash\":"
+    "\"0x5c1dc44acd4160c73cbff2b8c96182ac76e832da0b4dbaf8a340773a1f83dd54\","
     "\"miner\":\"0x0000000000000000000000000000000000000000\","
     "\"number\":\"0x1b4\",\"gasLimit\":\"0x1c9c380\",\"gasUsed\":\"0x0\","
     "\"timestamp\":\"0x56ffeff8\",\"baseFeePerGas\":\"0x7\","
-    "\"hash\":\"0xff98b63bb86773bc242494f84d8aaf257b78ee628dd756010ce86f97d0811bdb\"}}}";
+    "\"hash\":"
+    "\"0xff98b63bb86773bc242494f84d8aaf257b78ee628dd756010ce86f97d0811bdb\"}}}";
 
 static void
 test_log_notification(void **state)
@@ -49,8 +56,8 @@ test_log_notification(void **state)
     uint8_t want_hash[32];
 
     (void)state;
-    assert_int_equal(evlog_msg_parse(&m, buf, sizeof(buf), log_msg,
-                                     strlen(log_msg)), 0);
+    assert_int_equal(
+        evlog_msg_parse(&m, buf, sizeof(buf), log_msg, strlen(log_msg)), 0);
     assert_int_equal(m.kind, EVLOG_MSG_LOG);
     assert_string_equal(m.sub, "0x6c4176346151746b5041357265503762");
     assert_false(m.removed);
@@ -64,9 +71,9 @@ test_log_notification(void **state)
     assert_int_equal(m.log.data[31], 0x63);
     assert_int_equal(m.log.address.b[0], 0x5f);
     assert_int_equal(m.log.address.b[19], 0xa3);
-    hex_decode_exact(want_hash, 32,
-                     "ba167c3e23690d60c5ad79ee6b9abde2f668d36d2a2f16488700d17e2bab936a",
-                     64);
+    hex_decode_exact(
+        want_hash, 32,
+        "ba167c3e23690d60c5ad79ee6b9abde2f668d36d2a2f16488700d17e2bab936a", 64);
     assert_memory_equal(m.log.block_hash, want_hash, 32);
     assert_int_equal(m.log.tx_hash[0], 0xa0);
 }
@@ -113,8 +120,9 @@ test_replies(void **state)
 {
     struct evlog_msg m;
     const char *ok = "{\"jsonrpc\":\"2.0\",\"id\":12,\"result\":\"0xabc\"}";
-    const char *err = "{\"jsonrpc\":\"2.0\",\"id\":3,\"error\":{\"code\":-32601,"
-                      "\"message\":\"the method eth_subscribe does not exist\"}}";
+    const char *err =
+        "{\"jsonrpc\":\"2.0\",\"id\":3,\"error\":{\"code\":-32601,"
+        "\"message\":\"the method eth_subscribe does not exist\"}}";
     const char *obj = "{\"jsonrpc\":\"2.0\",\"id\":4,\"result\":{\"a\":1}}";
 
     (void)state;
@@ -161,9 +169,9 @@ test_bad_messages(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
-        assert_int_equal(evlog_msg_parse(&m, buf, sizeof(buf), bad[i],
-                                         strlen(bad[i])),
-                         KP_EINVAL);
+        assert_int_equal(
+            evlog_msg_parse(&m, buf, sizeof(buf), bad[i], strlen(bad[i])),
+            KP_EINVAL);
 }
 
 static void
@@ -179,8 +187,7 @@ test_caps(void **state)
     /* Data over the caller's cap. */
     assert_int_equal(evlog_msg_parse(&m, buf, 31, log_msg, strlen(log_msg)),
                      KP_ELIMIT);
-    assert_int_equal(evlog_msg_parse(&m, buf, 32, log_msg, strlen(log_msg)),
-                     0);
+    assert_int_equal(evlog_msg_parse(&m, buf, 32, log_msg, strlen(log_msg)), 0);
     /* Five topics. */
     snprintf(msg, sizeof(msg), "%s", log_msg);
     p = strstr(msg, "\"topics\":[");
@@ -190,12 +197,10 @@ test_caps(void **state)
         const char *end = strchr(p, ']');
 
         snprintf(rest, sizeof(rest), "%s", end);
-        sprintf(p, "\"topics\":[\"%s\",\"%s\",\"%s\",\"%s\",\"%s\"%s",
-                H32("1"), H32("2"), H32("3"), H32("4"), H32("5"),
-                rest);
+        sprintf(p, "\"topics\":[\"%s\",\"%s\",\"%s\",\"%s\",\"%s\"%s", H32("1"),
+                H32("2"), H32("3"), H32("4"), H32("5"), rest);
     }
-    assert_int_equal(evlog_msg_parse(&m, buf, 64, msg, strlen(msg)),
-                     KP_ELIMIT);
+    assert_int_equal(evlog_msg_parse(&m, buf, 64, msg, strlen(msg)), KP_ELIMIT);
     /* A subscription id longer than we keep. */
     sub_long = "{\"method\":\"eth_subscription\",\"params\":{\"subscription\":"
                "\"0x0123456789012345678901234567890123456789012345678901234567"
@@ -212,8 +217,7 @@ test_caps(void **state)
         snprintf(rest, sizeof(rest), "%s", p + strlen("\"number\":\"0x1b4\""));
         sprintf(p, "\"number\":\"0x10000000000000000\"%s", rest);
     }
-    assert_int_equal(evlog_msg_parse(&m, buf, 64, msg, strlen(msg)),
-                     KP_ERANGE);
+    assert_int_equal(evlog_msg_parse(&m, buf, 64, msg, strlen(msg)), KP_ERANGE);
 }
 
 /* Replace the value of `key` in a copy of log_msg's result object. */
@@ -250,14 +254,19 @@ test_log_members(void **state)
 {
     (void)state;
     assert_int_equal(parse_log_with("logIndex", "\"0x3\""), 0);
-    assert_int_equal(parse_log_with("blockHash", "null"), KP_EINVAL); /* pending */
+    assert_int_equal(parse_log_with("blockHash", "null"),
+                     KP_EINVAL); /* pending */
     assert_int_equal(parse_log_with("blockHash", "\"0x12\""), KP_EINVAL);
     assert_int_equal(parse_log_with("blockNumber", "\"7\""), KP_EINVAL);
     assert_int_equal(parse_log_with("blockNumber", "\"0x\""), KP_EINVAL);
-    assert_int_equal(parse_log_with("address", "\"0x5fbdb2315678afecb367f032d93f642f64180a\""),
-                     KP_EINVAL);
-    assert_int_equal(parse_log_with("address", "\"5fbdb2315678afecb367f032d93f642f64180aa3\""),
-                     KP_EINVAL);
+    assert_int_equal(
+        parse_log_with("address",
+                       "\"0x5fbdb2315678afecb367f032d93f642f64180a\""),
+        KP_EINVAL);
+    assert_int_equal(
+        parse_log_with("address",
+                       "\"5fbdb2315678afecb367f032d93f642f64180aa3\""),
+        KP_EINVAL);
     assert_int_equal(parse_log_with("data", "\"0x123\""), KP_EINVAL);
     assert_int_equal(parse_log_with("data", "\"0xzz\""), KP_EINVAL);
     assert_int_equal(parse_log_with("data", "\"0x\""), 0);
@@ -335,18 +344,16 @@ test_filter_json(void **state)
     memset(&f, 0, sizeof(f));
     assert_int_equal(evlog_filter_json(out, sizeof(out), &f, NULL), 0);
     assert_string_equal(out, "{}");
-    assert_int_equal(evlog_filter_json(out, sizeof(out), &f,
-                                       "\"blockHash\":\"0x1\""),
-                     0);
+    assert_int_equal(
+        evlog_filter_json(out, sizeof(out), &f, "\"blockHash\":\"0x1\""), 0);
     assert_string_equal(out, "{\"blockHash\":\"0x1\"}");
     f.naddrs = 1;
     f.addrs[0].b[19] = 0xaa;
     f.nalts[1] = 2;
     f.topics[1][0][31] = 1;
     f.topics[1][1][31] = 2;
-    assert_int_equal(evlog_filter_json(out, sizeof(out), &f,
-                                       "\"fromBlock\":\"0x1\""),
-                     0);
+    assert_int_equal(
+        evlog_filter_json(out, sizeof(out), &f, "\"fromBlock\":\"0x1\""), 0);
     assert_string_equal(
         out, "{\"address\":[\"0x00000000000000000000000000000000000000aa\"],"
              "\"topics\":[null,[\"0x" Z62 "01\",\"0x" Z62 "02\"]],"

@@ -116,8 +116,7 @@ wfx_client(struct wfx *f, bool proxied, const struct ws_opts *o)
     if (proxied) {
         assert_int_equal(tcpproxy_start(&f->px, &f->loop, anvil.port), 0);
         f->px_on = true;
-        snprintf(url, sizeof(url), "ws://127.0.0.1:%d/?key=SECRET",
-                 f->px.port);
+        snprintf(url, sizeof(url), "ws://127.0.0.1:%d/?key=SECRET", f->px.port);
     } else {
         snprintf(url, sizeof(url), "%s", anvil.ws);
     }
@@ -431,8 +430,7 @@ test_headers_sent(void **state)
 {
     struct wfx *f = *state;
     struct ws_opts o = quick_opts();
-    const char *hdrs[] = {"Authorization: Bearer not-a-secret",
-                          "X-Test:  yes"};
+    const char *hdrs[] = {"Authorization: Bearer not-a-secret", "X-Test:  yes"};
 
     /* anvil ignores them; the handshake must still succeed with them. */
     o.headers = hdrs;

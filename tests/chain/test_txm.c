@@ -330,7 +330,8 @@ deploy(uv_loop_t *loop, struct rpc_client *c, const char *bin)
     int rc = -1;
 
     snprintf(params, cap,
-             "[{\"from\":\"" ACCT0 "\",\"data\":\"0x%s\",\"gas\":\"0x200000\"}]",
+             "[{\"from\":\"" ACCT0
+             "\",\"data\":\"0x%s\",\"gas\":\"0x200000\"}]",
              bin);
     r = call(loop, c, "eth_sendTransaction", params, NULL, NULL, 0);
     snprintf(h, sizeof(h), "[\"%s\"]", r->valuestring);
@@ -342,9 +343,8 @@ deploy(uv_loop_t *loop, struct rpc_client *c, const char *bin)
         r = call(loop, c, "eth_getTransactionReceipt", h, NULL, NULL, 0);
     }
     addr = cJSON_GetObjectItem(r, "contractAddress");
-    if (cJSON_IsString(addr) &&
-        eth_addr_parse(&g.contract, addr->valuestring,
-                       strlen(addr->valuestring)) == 0)
+    if (cJSON_IsString(addr) && eth_addr_parse(&g.contract, addr->valuestring,
+                                               strlen(addr->valuestring)) == 0)
         rc = 0;
     cJSON_Delete(r);
     free(params);
@@ -510,7 +510,8 @@ fx_teardown(void **state)
 
     txm_free(f->m);
     /* Leave anvil as the next test expects it. */
-    call_ok(&f->loop, f->c, "anvil_setBlockGasLimit", "[\"" BLOCK_GAS_LIMIT "\"]");
+    call_ok(&f->loop, f->c, "anvil_setBlockGasLimit",
+            "[\"" BLOCK_GAS_LIMIT "\"]");
     call_ok(&f->loop, f->c, "evm_setAutomine", "[true]");
     call_ok(&f->loop, f->c, "anvil_mine", "[\"0x1\"]");
     rpc_client_free(f->c);
@@ -694,8 +695,8 @@ receipt(struct fx *f, const uint8_t hash[32])
     memcpy(params, "[\"", 2);
     hex_encode(params + 2, 67, hash, 32, true);
     strcat(params, "\"]");
-    return call(&f->loop, f->c, "eth_getTransactionReceipt", params, NULL,
-                NULL, 0);
+    return call(&f->loop, f->c, "eth_getTransactionReceipt", params, NULL, NULL,
+                0);
 }
 
 static cJSON *
@@ -706,8 +707,8 @@ tx_by_hash(struct fx *f, const uint8_t hash[32])
     memcpy(params, "[\"", 2);
     hex_encode(params + 2, 67, hash, 32, true);
     strcat(params, "\"]");
-    return call(&f->loop, f->c, "eth_getTransactionByHash", params, NULL,
-                NULL, 0);
+    return call(&f->loop, f->c, "eth_getTransactionByHash", params, NULL, NULL,
+                0);
 }
 
 static uint64_t
@@ -746,9 +747,8 @@ counter(struct fx *f)
              "[{\"to\":\"%s\",\"data\":\"0x%02x%02x%02x%02x\"},\"latest\"]", to,
              sel[0], sel[1], sel[2], sel[3]);
     r = call(&f->loop, f->c, "eth_call", params, NULL, NULL, 0);
-    assert_int_equal(hex_decode_exact(word, 32, r->valuestring,
-                                      strlen(r->valuestring)),
-                     0);
+    assert_int_equal(
+        hex_decode_exact(word, 32, r->valuestring, strlen(r->valuestring)), 0);
     for (int i = 24; i < 32; i++)
         v = v << 8 | word[i];
     cJSON_Delete(r);
@@ -792,10 +792,10 @@ test_send_classify(void **state)
         const char *msg;
         enum txm_send_class c;
     } v[] = {
-        {"already known", TXM_SEND_KNOWN},                       /* geth */
-        {"transaction already imported", TXM_SEND_KNOWN},        /* anvil */
-        {"Known transaction (0x12ab)", TXM_SEND_KNOWN},          /* besu */
-        {"AlreadyKnown", TXM_SEND_KNOWN},                        /* nethermind */
+        {"already known", TXM_SEND_KNOWN},                /* geth */
+        {"transaction already imported", TXM_SEND_KNOWN}, /* anvil */
+        {"Known transaction (0x12ab)", TXM_SEND_KNOWN},   /* besu */
+        {"AlreadyKnown", TXM_SEND_KNOWN},                 /* nethermind */
         {"nonce too low", TXM_SEND_NONCE_LOW},
         {"nonce too low: next nonce 5, tx nonce 3", TXM_SEND_NONCE_LOW},
         {"NONCE_TOO_LOW", TXM_SEND_NONCE_LOW},
@@ -881,8 +881,8 @@ test_submit_misuse(void **state)
     fx_txm(f, &o);
     memset(longkey, 'k', sizeof(longkey) - 1);
     longkey[sizeof(longkey) - 1] = '\0';
-    const char *bad_keys[] = {"", "has space", "quote\"", "back\\slash",
-                              "tab\tkey", "\x7f", longkey};
+    const char *bad_keys[] = {"",         "has space", "quote\"", "back\\slash",
+                              "tab\tkey", "\x7f",      longkey};
 
     for (size_t i = 0; i < sizeof(bad_keys) / sizeof(*bad_keys); i++) {
         intent(&b, f, bad_keys[i], "ok()");
@@ -917,7 +917,6 @@ test_submit_misuse(void **state)
     assert_int_equal(txm_live_count(f->m), 0);
     assert_int_equal(txm_key_status(f->m, longkey), TXM_KEY_UNKNOWN);
 }
-
 
 static void
 test_free_with_live_intents(void **state)
@@ -1071,8 +1070,8 @@ test_simulated_revert(void **state)
     r = &f->r[2];
     assert_int_equal(r->state, TXM_SIMULATED_REVERT);
     assert_int_equal(r->revert_kind, ABI_REVERT_CUSTOM);
-    assert_string_equal(r->text,
-                        "Custom(7, 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC)");
+    assert_string_equal(
+        r->text, "Custom(7, 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC)");
     /* ...and without it: the selector. */
     assert_int_equal(submit(f, "custom-2", "custom()", false), 0);
     wait_finals(f, 4);
@@ -1158,9 +1157,9 @@ base_next(struct fx *f)
     cJSON *b = cJSON_GetObjectItem(r, "baseFeePerGas");
     uint64_t v = 0;
 
-    assert_int_equal(rpc_quantity_u64(
-                         cJSON_GetArrayItem(b, cJSON_GetArraySize(b) - 1), &v),
-                     0);
+    assert_int_equal(
+        rpc_quantity_u64(cJSON_GetArrayItem(b, cJSON_GetArraySize(b) - 1), &v),
+        0);
     cJSON_Delete(r);
     return v;
 }
@@ -1380,7 +1379,8 @@ test_underpriced_first_send(void **state)
     sent = &f->r[2];
     assert_int_equal(sent->state, TXM_SENT);
     assert_int_equal(sent->nonce, nonce0 + 2);
-    assert_non_null(find_event(f, TXM_EV_RECONCILED, "replacement underpriced"));
+    assert_non_null(
+        find_event(f, TXM_EV_RECONCILED, "replacement underpriced"));
     /* The other transaction was not replaced. */
     mine(f);
     wait_finals(f, 2);

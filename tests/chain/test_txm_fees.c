@@ -83,11 +83,12 @@ test_parse_anvil_reply(void **state)
 
     (void)state;
     assert_int_equal(
-        parse(h, "{\"baseFeePerGas\":[\"0x3b9aca00\",\"0x3b9aca00\","
-                 "\"0x174876e800\",\"0x145f680b00\"],\"gasUsedRatio\":[0.0,"
-                 "0.0073452,0.0],\"baseFeePerBlobGas\":[\"0x1\",\"0x1\",\"0x1\","
-                 "\"0x1\"],\"blobGasUsedRatio\":[0.0,0.0,0.0],\"oldestBlock\":"
-                 "\"0x0\",\"reward\":[[\"0x0\"],[\"0x1\"],[\"0x0\"]]}"),
+        parse(h,
+              "{\"baseFeePerGas\":[\"0x3b9aca00\",\"0x3b9aca00\","
+              "\"0x174876e800\",\"0x145f680b00\"],\"gasUsedRatio\":[0.0,"
+              "0.0073452,0.0],\"baseFeePerBlobGas\":[\"0x1\",\"0x1\",\"0x1\","
+              "\"0x1\"],\"blobGasUsedRatio\":[0.0,0.0,0.0],\"oldestBlock\":"
+              "\"0x0\",\"reward\":[[\"0x0\"],[\"0x1\"],[\"0x0\"]]}"),
         0);
     assert_int_equal(h->oldest_block, 0);
     assert_int_equal(h->nblocks, 3);
@@ -234,7 +235,8 @@ test_parse_block_cap(void **state)
     (void)state;
     for (int blocks = TXM_FEE_BLOCKS_MAX; blocks <= TXM_FEE_BLOCKS_MAX + 1;
          blocks++) {
-        n = (size_t)sprintf(json, "{\"oldestBlock\":\"0x1\",\"baseFeePerGas\":[");
+        n = (size_t)sprintf(json,
+                            "{\"oldestBlock\":\"0x1\",\"baseFeePerGas\":[");
         for (int i = 0; i <= blocks; i++)
             n += (size_t)sprintf(json + n, "%s\"0x%x\"", i ? "," : "", i + 1);
         n += (size_t)sprintf(json + n, "],\"gasUsedRatio\":[");
@@ -297,8 +299,10 @@ test_median(void **state)
 static struct txm_fee_cfg
 cfg(uint64_t cap, uint64_t floor)
 {
-    struct txm_fee_cfg c = {.max_fee = u(cap), .priority_fee = u(floor),
-                            .base_mult = 2, .bump_bps = 1250};
+    struct txm_fee_cfg c = {.max_fee = u(cap),
+                            .priority_fee = u(floor),
+                            .base_mult = 2,
+                            .bump_bps = 1250};
 
     return c;
 }
@@ -397,17 +401,17 @@ test_raise_vectors(void **state)
         uint32_t bps;
         uint64_t want;
     } v[] = {
-        {0, 1250, 1},       /* at least one wei more */
-        {1, 1250, 2},       /* 1.125 rounds up */
-        {7, 1250, 8},       /* 7.875 -> 8 */
-        {8, 1250, 9},       /* exact */
-        {100, 1250, 113},   /* 112.5 -> 113 */
+        {0, 1250, 1},     /* at least one wei more */
+        {1, 1250, 2},     /* 1.125 rounds up */
+        {7, 1250, 8},     /* 7.875 -> 8 */
+        {8, 1250, 9},     /* exact */
+        {100, 1250, 113}, /* 112.5 -> 113 */
         {16, 1250, 18},
         {10001, 1300, 11302}, /* 11301.3 -> 11302 */
         {1000000000, 1250, 1125000000},
         {1000000001, 1250, 1125000002}, /* 1125000001.125 -> ...002 */
-        {3, 10000, 6},      /* doubling */
-        {UINT64_MAX, 1250, 0}, /* checked below: beyond 64 bits */
+        {3, 10000, 6},                  /* doubling */
+        {UINT64_MAX, 1250, 0},          /* checked below: beyond 64 bits */
     };
     struct u256 r, x, want;
 
@@ -431,15 +435,19 @@ test_raise_vectors(void **state)
     x = uhex("0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
              "ffff");
     assert_int_equal(txm_fee_raise(&r, &x, 1250), KP_EOVERFLOW);
-    x = uhex("0xf000000000000000000000000000000000000000000000000000000000000000");
+    x = uhex(
+        "0xf000000000000000000000000000000000000000000000000000000000000000");
     assert_int_equal(txm_fee_raise(&r, &x, 1250), KP_EOVERFLOW);
     /* Just fits: floor((2^256 - 1) x 8 / 9) x 9 / 8 rounds up to the top;
      * one more overflows. */
-    x = uhex("0xe38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38d");
+    x = uhex(
+        "0xe38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38d");
     assert_int_equal(txm_fee_raise(&r, &x, 1250), 0);
-    want = uhex("0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
+    want = uhex(
+        "0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
     assert_u256_eq(&r, &want);
-    x = uhex("0xe38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e");
+    x = uhex(
+        "0xe38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e");
     assert_int_equal(txm_fee_raise(&r, &x, 1250), KP_EOVERFLOW);
 }
 

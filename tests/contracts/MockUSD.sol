@@ -22,10 +22,15 @@ contract MockUSD is Roles {
 
     /// @notice Create `amount` units for `to` (admin only; devnet faucet).
     function mint(address to, uint256 amount) external onlyAdmin {
-        require(to != address(0), "mint to zero");
-        totalSupply += amount;
-        balanceOf[to] += amount;
-        emit Transfer(address(0), to, amount);
+        _mint(to, amount);
+    }
+
+    /// @notice mint() for many accounts in one transaction (admin only).
+    function mintBatch(address[] calldata to, uint256[] calldata amounts) external onlyAdmin {
+        require(to.length == amounts.length, "length mismatch");
+        for (uint256 i = 0; i < to.length; i++) {
+            _mint(to[i], amounts[i]);
+        }
     }
 
     function transfer(address to, uint256 amount) external returns (bool) {
@@ -48,6 +53,13 @@ contract MockUSD is Roles {
         }
         _move(from, to, amount);
         return true;
+    }
+
+    function _mint(address to, uint256 amount) private {
+        require(to != address(0), "mint to zero");
+        totalSupply += amount;
+        balanceOf[to] += amount;
+        emit Transfer(address(0), to, amount);
     }
 
     function _move(address from, address to, uint256 amount) private {

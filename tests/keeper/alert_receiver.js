@@ -25,7 +25,7 @@
  *
  *   /fail/<n>/<code>/...   the first n requests get <code>, then normal
  *   /always/<code>/...     every request gets <code>; the reply echoes
- *                          the request body (to test log redaction)
+ *                          the path and the body (to test log redaction)
  *   /hang/...              never answered
  *
  * Node's standard library only. Exits on SIGTERM or when stdin closes.
@@ -253,7 +253,9 @@ function handle(req, raw, res) {
   else if (body !== null) errs.push('body: must be a JSON object');
 
   let [status, type, text] = normalReply(kind, errs, body || {});
-  if (script.always) [status, type, text] = [script.always, 'text/plain', raw];
+  if (script.always)
+    [status, type, text] = [script.always, 'text/plain',
+                            `${url.pathname} ${raw}`];
   else if (n <= script.failN)
     [status, type, text] = [script.failCode, 'text/plain', 'scripted failure'];
 

@@ -14,6 +14,7 @@
 
 #include "chain/err.h"
 #include "chain/u256.h"
+#include "oracle/chainlink.h"
 #include "oracle/history.h"
 #include "oracle/source.h"
 
@@ -189,6 +190,7 @@ test_initial_state(void **state)
     assert_string_equal(oracle_source_name(f->s), "eth-usd-test");
     assert_string_equal(oracle_source_asset(f->s), "ETH");
     assert_string_equal(oracle_source_kind(f->s), "fake");
+    assert_null(oracle_chainlink_from_source(f->s));
     assert_string_equal(oracle_source_last_error(f->s), "");
     assert_int_equal(oracle_source_now(f->s), 1000);
 }
@@ -268,9 +270,8 @@ test_duplicates_and_older_rounds_ignored(void **state)
     assert_int_equal(oracle_history_len(&f->hist), 1);
     assert_int_equal(oracle_source_stats(f->s)->accepted, 1);
     assert_int_equal(oracle_source_stats(f->s)->ignored, 2);
-    assert_int_equal(u256_cmp(&oracle_source_latest(f->s)->round_id,
-                              &p1.round_id),
-                     0);
+    assert_int_equal(
+        u256_cmp(&oracle_source_latest(f->s)->round_id, &p1.round_id), 0);
 
     /* Rounds decide, not times: a newer round with the same publish time
      * is the latest, though it adds no return to the history. */
@@ -330,8 +331,7 @@ test_future_publish_time(void **state)
     assert_int_equal(f->seen.rejects, 1);
     assert_int_equal(f->seen.why, ORACLE_REJ_FUTURE);
     assert_non_null(strstr(f->seen.text, "61 s ahead"));
-    assert_int_equal(oracle_source_stats(f->s)->rejected[ORACLE_REJ_FUTURE],
-                     1);
+    assert_int_equal(oracle_source_stats(f->s)->rejected[ORACLE_REJ_FUTURE], 1);
     assert_null(oracle_source_latest(f->s));
     assert_int_equal(oracle_source_state(f->s), ORACLE_STATE_NONE);
     /* Within max_age ahead: a clock skew we tolerate. */
@@ -344,9 +344,9 @@ test_reject_and_errors(void **state)
 {
     struct fx *f = *state;
 
-    assert_int_equal(oracle_source_reject(f->s, ORACLE_REJ_CARRIED,
-                                          "round %d carried", 7),
-                     KP_EINVAL);
+    assert_int_equal(
+        oracle_source_reject(f->s, ORACLE_REJ_CARRIED, "round %d carried", 7),
+        KP_EINVAL);
     assert_int_equal(f->seen.rejects, 1);
     assert_int_equal(f->seen.why, ORACLE_REJ_CARRIED);
     assert_string_equal(f->seen.text, "round 7 carried");
