@@ -1,6 +1,7 @@
 /* RPC client overhead: eth_chainId through rpc_call on a libuv loop versus
  * the same request written by hand on a raw keep-alive socket, both to a
- * local anvil. The overhead is the difference of the medians. Needs anvil
+ * local anvil. The two alternate batch by batch; the overhead is the
+ * median of the per-batch differences. Needs anvil
  * (KP_SOURCE_DIR/node_modules/.bin/anvil, or ./node_modules/.bin/anvil);
  * without it the benchmark says so and exits 0. */
 #include <arpa/inet.h>
@@ -109,8 +110,6 @@ bench_raw_roundtrip(int fd, const char *req, size_t reqlen)
     }
 }
 
-static int bench_done;
-
 static void
 bench_cb(void *arg, const cJSON *result, const struct rpc_status *st)
 {
@@ -118,33 +117,95 @@ bench_cb(void *arg, const cJSON *result, const struct rpc_status *st)
 
     if (!result || st->err)
         abort();
-    bench_done++;
     uv_stop(loop);
 }
 
-static double bench_last;
-
-static void
-bench_report_keep(const char *name, double *per_op, int n)
+/* Process CPU time (user + system), ns. */
+static uint64_t
+bench_cpu_ns(void)
 {
-    qsort(per_op, (size_t)n, sizeof(*per_op), bench_cmp_double);
-    bench_last = per_op[n / 2];
-    printf("%s %.1f ns/op\n", name, bench_last);
-    fflush(stdout);
+    struct timespec ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-#define BENCH_RUN_KEEP(name, iters, body)                                      \
-    do {                                                                       \
-        double per_op_[BENCH_BATCHES];                                         \
-        for (int b_ = 0; b_ < BENCH_BATCHES; b_++) {                           \
-            uint64_t t0_ = bench_now_ns();                                     \
-            for (long i_ = 0; i_ < (long)(iters); i_++) {                      \
-                body;                                                          \
-            }                                                                  \
-            per_op_[b_] = (double)(bench_now_ns() - t0_) / (double)(iters);    \
-        }                                                                      \
-        bench_report_keep((name), per_op_, BENCH_BATCHES);                     \
-    } while (0)
+#define BENCH_ITERS 200
+
+/* Per-op wall and CPU time of one batch. */
+struct bench_batch {
+    double wall, cpu;
+};
+
+static double
+bench_median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(*v), bench_cmp_double);
+    return v[n / 2];
+}
+
+static void
+bench_raw_batch(struct bench_batch *out, int fd, const char *req,
+                size_t reqlen)
+{
+    uint64_t t0 = bench_now_ns(), c0 = bench_cpu_ns();
+
+    for (int i = 0; i < BENCH_ITERS; i++)
+        if (bench_raw_roundtrip(fd, req, reqlen))
+            abort();
+    out->wall = (double)(bench_now_ns() - t0) / BENCH_ITERS;
+    out->cpu = (double)(bench_cpu_ns() - c0) / BENCH_ITERS;
+}
+
+static void
+bench_rpc_batch(struct bench_batch *out, struct rpc_client *c,
+                uv_loop_t *loop)
+{
+    uint64_t t0 = bench_now_ns(), c0 = bench_cpu_ns();
+
+    for (int i = 0; i < BENCH_ITERS; i++) {
+        if (rpc_call(c, "eth_chainId", NULL, NULL, bench_cb, loop, NULL))
+            abort();
+        uv_run(loop, UV_RUN_DEFAULT);
+    }
+    out->wall = (double)(bench_now_ns() - t0) / BENCH_ITERS;
+    out->cpu = (double)(bench_cpu_ns() - c0) / BENCH_ITERS;
+}
+
+/* Raw and rpc_call batches alternate, so that both see the same machine
+ * (other processes, idle CPUs waking up); the overhead is the median of
+ * the per-pair differences. CPU time per call is reported as well: it
+ * does not count time spent waiting for anvil or for a CPU to wake. */
+static void
+bench_measure(int fd, const char *req, size_t reqlen, struct rpc_client *c,
+              uv_loop_t *loop)
+{
+    struct bench_batch raw[BENCH_BATCHES], rpc[BENCH_BATCHES];
+    double v[4][BENCH_BATCHES];
+
+    bench_raw_batch(&raw[0], fd, req, reqlen); /* warm both paths */
+    bench_rpc_batch(&rpc[0], c, loop);
+    for (int b = 0; b < BENCH_BATCHES; b++) {
+        bench_raw_batch(&raw[b], fd, req, reqlen);
+        bench_rpc_batch(&rpc[b], c, loop);
+        v[0][b] = raw[b].wall;
+        v[1][b] = rpc[b].wall;
+        v[2][b] = rpc[b].wall - raw[b].wall;
+        v[3][b] = rpc[b].cpu - raw[b].cpu;
+    }
+    printf("rpc_raw_keepalive_roundtrip %.1f ns/op\n",
+           bench_median(v[0], BENCH_BATCHES));
+    printf("rpc_call_roundtrip %.1f ns/op\n", bench_median(v[1], BENCH_BATCHES));
+    printf("rpc_client_overhead %.1f ns/op (target <= 20000)\n",
+           bench_median(v[2], BENCH_BATCHES));
+    for (int b = 0; b < BENCH_BATCHES; b++)
+        v[0][b] = rpc[b].cpu;
+    printf("rpc_call_client_cpu %.1f ns/op\n",
+           bench_median(v[0], BENCH_BATCHES));
+    printf("rpc_client_cpu_overhead %.1f ns/op\n",
+           bench_median(v[3], BENCH_BATCHES));
+    fflush(stdout);
+}
 
 static void
 bench_run(int port)
@@ -155,7 +216,6 @@ bench_run(int port)
     struct rpc_client *c;
     struct rpc_opts o;
     struct rpc_endpoint_cfg ep = {.url = url};
-    double raw, rpc;
 
     reqlen =
         snprintf(req, sizeof(req),
@@ -167,23 +227,14 @@ bench_run(int port)
         printf("bench_rpc skipped: anvil did not start\n");
         return;
     }
-    BENCH_RUN_KEEP("rpc_raw_keepalive_roundtrip", 200,
-                   if (bench_raw_roundtrip(fd, req, (size_t)reqlen)) abort());
-    raw = bench_last;
-    close(fd);
-
     snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
     uv_loop_init(&loop);
     rpc_opts_init(&o);
     o.head_poll_ms = 0;
     if (rpc_client_new(&c, &loop, NULL, &ep, 1, &o) != 0)
         abort();
-    BENCH_RUN_KEEP("rpc_call_roundtrip", 200, {
-        rpc_call(c, "eth_chainId", NULL, NULL, bench_cb, &loop, NULL);
-        uv_run(&loop, UV_RUN_DEFAULT);
-    });
-    rpc = bench_last;
-    printf("rpc_client_overhead %.1f ns/op\n", rpc - raw);
+    bench_measure(fd, req, (size_t)reqlen, c, &loop);
+    close(fd);
     rpc_client_free(c);
     while (uv_loop_alive(&loop))
         uv_run(&loop, UV_RUN_NOWAIT);

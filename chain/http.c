@@ -19,9 +19,16 @@
 
 #include "chain/err.h"
 
-/* Easy handles kept for reuse: creating one costs more than resetting. */
+/* Idle easy handles kept for reuse. A handle keeps the options it was
+ * last configured with (URL, headers, method and the fixed options), so a
+ * request like the previous one on that handle - every RPC call to one
+ * endpoint - only sets what differs per request: curl_easy_reset and
+ * setting every option again cost as much as a tenth of a keep-alive
+ * round trip. */
 #define HTTP_POOL_MAX 16
 #define HTTP_BUF_MIN 4096
+/* Reply and body buffers above this size are not kept between requests. */
+#define HTTP_KEEP_BUF (64u * 1024u)
 
 struct http_sock {
     uv_poll_t poll;
@@ -30,19 +37,33 @@ struct http_sock {
     struct http_sock *prev, *next;
 };
 
+/* An easy handle and what it was configured for (copies, wiped when
+ * freed: URLs and headers may hold API keys). */
+struct http_easy {
+    CURL *e;
+    char *url;
+    char method[17];
+    bool compressed; /* CURLOPT_ACCEPT_ENCODING set */
+    char **hdrs;
+    size_t nhdrs;
+    struct curl_slist *slist; /* hdrs + "Expect:", set on the handle */
+    char *body;               /* request body copy, reused */
+    size_t body_len, body_cap;
+    char *buf; /* reply body, reused */
+    size_t cap;
+    char errbuf[CURL_ERROR_SIZE];
+};
+
 struct http_request {
     struct http_client *c;
-    CURL *easy;
-    struct curl_slist *hdrs;
-    char *buf;
-    size_t len, cap, max;
+    struct http_easy *h;
+    size_t len, max;
     bool over_limit;
     bool finishing; /* callback running: cancel is a no-op */
     uint64_t t0;
     http_done_fn cb;
     void *arg;
     struct http_request *prev, *next;
-    char errbuf[CURL_ERROR_SIZE];
 };
 
 struct http_client {
@@ -51,7 +72,7 @@ struct http_client {
     uv_timer_t timer;
     struct http_request *reqs;
     struct http_sock *socks;
-    CURL *pool[HTTP_POOL_MAX];
+    struct http_easy *pool[HTTP_POOL_MAX];
     size_t npool;
     size_t npending;
     int depth; /* > 0 while callbacks run: free is deferred */
@@ -70,28 +91,106 @@ http_oom(void)
 
 /* ---- easy handle pool ---- */
 
-static CURL *
-http_easy_get(struct http_client *c)
+static void
+http_wipe_free(char *p)
 {
-    CURL *e;
+    if (p)
+        kp_wipe(p, strlen(p));
+    free(p);
+}
 
-    if (c->npool > 0)
-        return c->pool[--c->npool];
-    /* curl_easy_init only fails on allocation failure. */
-    if (!(e = curl_easy_init()))
-        http_oom();
-    return e;
+/* Forget what `h` was configured for (the handle keeps its options until
+ * reset). */
+static void
+http_easy_forget(struct http_easy *h)
+{
+    http_wipe_free(h->url);
+    h->url = NULL;
+    for (size_t i = 0; i < h->nhdrs; i++)
+        http_wipe_free(h->hdrs[i]);
+    free(h->hdrs);
+    h->hdrs = NULL;
+    h->nhdrs = 0;
+    h->method[0] = '\0';
 }
 
 static void
-http_easy_put(struct http_client *c, CURL *e)
+http_easy_free(struct http_easy *h)
 {
-    if (c->npool < HTTP_POOL_MAX && !c->dead) {
-        curl_easy_reset(e);
-        c->pool[c->npool++] = e;
-    } else {
-        curl_easy_cleanup(e);
+    curl_easy_cleanup(h->e);
+    /* After the handle: curl may point at the list until then. */
+    curl_slist_free_all(h->slist);
+    http_easy_forget(h);
+    if (h->body)
+        kp_wipe(h->body, h->body_cap);
+    free(h->body);
+    free(h->buf);
+    free(h);
+}
+
+/* Returns: whether `h` is configured for exactly this URL, method and
+ * header list. */
+static bool
+http_easy_fits(const struct http_easy *h, const struct http_req_opts *o,
+               const char *method)
+{
+    if (!h->url || strcmp(h->url, o->url) != 0 ||
+        strcmp(h->method, method) != 0 || h->nhdrs != o->nheaders ||
+        h->compressed != o->accept_compressed)
+        return false;
+    for (size_t i = 0; i < o->nheaders; i++)
+        if (strcmp(h->hdrs[i], o->headers[i]) != 0)
+            return false;
+    return true;
+}
+
+/* Take an idle handle, preferring one configured like `o`.
+ * Out: *fits (whether it is)   Returns: the handle. */
+static struct http_easy *
+http_easy_get(struct http_client *c, const struct http_req_opts *o,
+              const char *method, bool *fits)
+{
+    struct http_easy *h;
+
+    for (size_t i = c->npool; i-- > 0;) {
+        if (http_easy_fits(c->pool[i], o, method)) {
+            h = c->pool[i];
+            c->pool[i] = c->pool[--c->npool];
+            *fits = true;
+            return h;
+        }
     }
+    *fits = false;
+    if (c->npool > 0)
+        return c->pool[--c->npool];
+    h = kp_xcalloc(1, sizeof(*h));
+    /* curl_easy_init only fails on allocation failure. */
+    if (!(h->e = curl_easy_init()))
+        http_oom();
+    return h;
+}
+
+static void
+http_easy_put(struct http_client *c, struct http_easy *h)
+{
+    /* Bodies may hold secrets (alert routing keys). */
+    if (h->body)
+        kp_wipe(h->body, h->body_len);
+    if (h->body_cap > HTTP_KEEP_BUF) {
+        kp_wipe(h->body, h->body_cap);
+        free(h->body);
+        h->body = NULL;
+        h->body_cap = 0;
+    }
+    if (h->cap > HTTP_KEEP_BUF) {
+        free(h->buf);
+        h->buf = NULL;
+        h->cap = 0;
+    }
+    if (c->npool < HTTP_POOL_MAX && !c->dead)
+        c->pool[c->npool++] = h;
+    else
+        http_easy_free(h);
 }
 
 /* ---- request list ---- */
@@ -126,10 +225,8 @@ http_req_destroy(struct http_request *r)
 {
     struct http_client *c = r->c;
 
-    curl_multi_remove_handle(c->multi, r->easy);
-    http_easy_put(c, r->easy);
-    curl_slist_free_all(r->hdrs);
-    free(r->buf);
+    curl_multi_remove_handle(c->multi, r->h->e);
+    http_easy_put(c, r->h);
     free(r);
 }
 
@@ -272,19 +369,21 @@ http_was_sent(CURL *e, CURLcode rc)
 static void
 http_fill_reply(struct http_request *r, CURLcode rc, struct http_reply *rep)
 {
+    struct http_easy *h = r->h;
+
     memset(rep, 0, sizeof(*rep));
     rep->err = http_map_error(r, rc);
-    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &rep->status);
-    rep->body = r->buf ? r->buf : "";
+    curl_easy_getinfo(h->e, CURLINFO_RESPONSE_CODE, &rep->status);
+    rep->body = r->len ? h->buf : "";
     rep->body_len = r->len;
-    if (r->buf)
-        r->buf[r->len] = '\0';
+    if (r->len)
+        h->buf[r->len] = '\0';
     rep->elapsed_us = (uv_hrtime() - r->t0) / 1000u;
-    rep->sent = http_was_sent(r->easy, rc);
+    rep->sent = http_was_sent(h->e, rc);
     if (rep->err == KP_ELIMIT)
         rep->errtext = "reply exceeds the size cap";
     else if (rep->err != 0)
-        rep->errtext = r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc);
+        rep->errtext = h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc);
     else
         rep->errtext = "";
 }
@@ -361,7 +460,7 @@ static void
 http_teardown(struct http_client *c)
 {
     while (c->npool > 0)
-        curl_easy_cleanup(c->pool[--c->npool]);
+        http_easy_free(c->pool[--c->npool]);
     /* Stop curl from calling back into a client that is going away; the
      * poll handles are closed here, before curl closes the sockets. */
     curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, NULL);
@@ -454,72 +553,110 @@ static size_t
 http_on_write(char *p, size_t size, size_t n, void *ud)
 {
     struct http_request *r = ud;
+    struct http_easy *h = r->h;
     size_t len = size * n;
 
     if (len > r->max - r->len) {
         r->over_limit = true;
         return 0; /* curl aborts with CURLE_WRITE_ERROR */
     }
-    if (r->len + len + 1 > r->cap) {
-        size_t cap = r->cap ? r->cap : HTTP_BUF_MIN;
+    if (r->len + len + 1 > h->cap) {
+        size_t cap = h->cap ? h->cap : HTTP_BUF_MIN;
 
         while (cap < r->len + len + 1)
             cap *= 2;
         if (cap > r->max + 1)
             cap = r->max + 1;
-        r->buf = kp_xrealloc(r->buf, cap);
-        r->cap = cap;
+        h->buf = kp_xrealloc(h->buf, cap);
+        h->cap = cap;
     }
-    memcpy(r->buf + r->len, p, len);
+    memcpy(h->buf + r->len, p, len);
     r->len += len;
     return len;
 }
 
+/* Options that stay with the handle while requests look alike. */
 static void
-http_set_method(CURL *e, const char *method, const struct http_req_opts *o)
+http_configure(struct http_easy *h, const struct http_req_opts *o,
+               const char *method)
 {
-    if (!strcmp(method, "GET")) {
+    CURL *e = h->e;
+
+    curl_easy_reset(e);
+    curl_slist_free_all(h->slist);
+    h->slist = NULL;
+    http_easy_forget(h);
+    h->url = kp_xstrdup(o->url);
+    snprintf(h->method, sizeof(h->method), "%s", method);
+    h->hdrs = kp_xcalloc(o->nheaders + 1, sizeof(*h->hdrs));
+    for (size_t i = 0; i < o->nheaders; i++) {
+        h->hdrs[i] = kp_xstrdup(o->headers[i]);
+        h->slist = curl_slist_append(h->slist, o->headers[i]);
+    }
+    h->nhdrs = o->nheaders;
+    /* No "Expect: 100-continue" round trip on large bodies. */
+    h->slist = curl_slist_append(h->slist, "Expect:");
+    if (!h->slist)
+        http_oom();
+    curl_easy_setopt(e, CURLOPT_URL, o->url);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->slist);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_on_write);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->errbuf);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    h->compressed = o->accept_compressed;
+    if (o->accept_compressed)
+        curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    if (!strcmp(method, "GET"))
         curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-        return;
-    }
-    if (!strcmp(method, "HEAD")) {
+    else if (!strcmp(method, "HEAD"))
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-        return;
-    }
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
-    curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, o->body_len ? o->body : "");
-    if (strcmp(method, "POST") != 0)
+    else if (strcmp(method, "POST") != 0)
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
 }
 
+/* Copy the body into the handle's buffer and point curl at it (curl does
+ * not copy CURLOPT_POSTFIELDS). */
+static void
+http_set_body(struct http_easy *h, const struct http_req_opts *o)
+{
+    if (o->body_len + 1 > h->body_cap) {
+        if (h->body)
+            kp_wipe(h->body, h->body_cap);
+        free(h->body);
+        h->body_cap = o->body_len + 1 > 256 ? o->body_len + 1 : 256;
+        h->body = kp_xmalloc(h->body_cap);
+    }
+    if (o->body_len)
+        memcpy(h->body, o->body, o->body_len);
+    h->body[o->body_len] = '\0';
+    h->body_len = o->body_len;
+    curl_easy_setopt(h->e, CURLOPT_POSTFIELDSIZE_LARGE,
+                     (curl_off_t)o->body_len);
+    curl_easy_setopt(h->e, CURLOPT_POSTFIELDS, h->body);
+}
+
+/* Options that change with every request. */
 static void
 http_setup_easy(struct http_request *r, const struct http_req_opts *o,
-                const char *method)
+                const char *method, bool fits)
 {
-    CURL *e = r->easy;
+    struct http_easy *h = r->h;
+    CURL *e = h->e;
     uint32_t cto =
         o->connect_timeout_ms ? o->connect_timeout_ms : o->timeout_ms;
 
-    curl_easy_setopt(e, CURLOPT_URL, o->url);
+    if (!fits)
+        http_configure(h, o, method);
+    h->errbuf[0] = '\0';
     curl_easy_setopt(e, CURLOPT_PRIVATE, r);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_on_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)cto);
-    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_reply);
-    for (size_t i = 0; i < o->nheaders; i++)
-        r->hdrs = curl_slist_append(r->hdrs, o->headers[i]);
-    /* No "Expect: 100-continue" round trip on large bodies. */
-    r->hdrs = curl_slist_append(r->hdrs, "Expect:");
-    if (!r->hdrs)
-        http_oom();
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdrs);
-    http_set_method(e, method, o);
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        http_set_body(h, o);
 }
 
 int
@@ -528,6 +665,7 @@ http_request_start(struct http_client *c, const struct http_req_opts *o,
 {
     struct http_request *r;
     const char *method;
+    bool fits;
     int rc;
 
     assert(c && o && cb);
@@ -542,12 +680,11 @@ http_request_start(struct http_client *c, const struct http_req_opts *o,
     r->cb = cb;
     r->arg = arg;
     r->max = o->max_reply;
-    r->easy = http_easy_get(c);
-    http_setup_easy(r, o, method);
+    r->h = http_easy_get(c, o, method, &fits);
+    http_setup_easy(r, o, method, fits);
     r->t0 = uv_hrtime();
-    if (curl_multi_add_handle(c->multi, r->easy) != CURLM_OK) {
-        http_easy_put(c, r->easy);
-        curl_slist_free_all(r->hdrs);
+    if (curl_multi_add_handle(c->multi, r->h->e) != CURLM_OK) {
+        http_easy_put(c, r->h);
         free(r);
         return KP_ESTATE;
     }

@@ -21,8 +21,8 @@ struct rpc_endpoint {
 
 /* One method call: a single call, or one entry of a batch. */
 struct rpc_item {
-    char *method;
-    char *params; /* until the body is built */
+    char method[RPC_MAX_METHOD + 1];
+    char *params; /* batch entries, until the body is built */
     rpc_cb cb;
     void *arg;
 };
@@ -33,7 +33,8 @@ struct rpc_call {
     uint64_t id; /* JSON id of the first item */
     size_t n;
     bool batch;
-    struct rpc_item *items;
+    struct rpc_item *items; /* &one for a single call */
+    struct rpc_item one;
     char *body;
     size_t body_len;
     bool safe;

@@ -9,10 +9,16 @@
 #include "keeper/version.h"
 
 #define RUN_USAGE                                                              \
-    "keeper run -c FILE|DIR [--once] [--dry-run] [--log-format text|json] "    \
-    "[--log-level debug|info|warn|error]"
+    "keeper run -c FILE|DIR [--once] [--dry-run] [--state-dir DIR] "         \
+    "[--log-format text|json] [--log-level debug|info|warn|error]"
 
-enum { OPT_ONCE = 256, OPT_DRY_RUN, OPT_LOG_FORMAT, OPT_LOG_LEVEL };
+enum {
+    OPT_ONCE = 256,
+    OPT_DRY_RUN,
+    OPT_STATE_DIR,
+    OPT_LOG_FORMAT,
+    OPT_LOG_LEVEL
+};
 
 static int
 parse_opt(struct daemon_opts *o, int c, const char *arg, const char *cmd)
@@ -26,6 +32,11 @@ parse_opt(struct daemon_opts *o, int c, const char *arg, const char *cmd)
         return 0;
     case OPT_DRY_RUN:
         o->dry_run = true;
+        return 0;
+    case OPT_STATE_DIR:
+        if (arg[0] == '\0')
+            return cli_error("%s: --state-dir: empty path", cmd);
+        o->state_dir = arg;
         return 0;
     case OPT_LOG_FORMAT:
         o->log_format_set = true;
@@ -54,6 +65,7 @@ parse_opts(struct daemon_opts *o, int argc, char **argv)
         {"config", required_argument, NULL, 'c'},
         {"once", no_argument, NULL, OPT_ONCE},
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+        {"state-dir", required_argument, NULL, OPT_STATE_DIR},
         {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {NULL, 0, NULL, 0},

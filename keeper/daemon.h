@@ -17,9 +17,12 @@
  * head received from a healthy endpoint (not resting after failures, not
  * lagging) within max(3 x chain.poll_interval, 30 s).
  *
- * With `once`, no HTTP server is started: one head (and the chain id) is
- * fetched per protocol, a summary line per protocol is printed on stdout,
- * and the process exits 0 if every protocol succeeded, else 1.
+ * With `once`, no HTTP server is started and no alert is sent: one head
+ * (and the chain id) is fetched per protocol, the protocol is evaluated
+ * once at that head (after the first oracle read), any action decided is
+ * simulated only, a summary line and a decision line per protocol are
+ * printed on stdout, and the process exits 0 if every protocol got its
+ * chain id and head, else 1 (as before the evaluation existed).
  */
 #ifndef KP_KEEPER_DAEMON_H
 #define KP_KEEPER_DAEMON_H
@@ -32,7 +35,10 @@ struct daemon_opts {
     const char *config_path; /* file or directory (cfg_load) */
     const char *version;     /* shown in /status and keeper_build_info */
     bool once;
-    bool dry_run; /* never send a transaction (honoured by later stages) */
+    bool dry_run; /* never send a transaction: simulate and log */
+    /* Where state is kept across restarts (the transaction journal,
+     * DIR/<protocol>.journal); NULL: nowhere, no journal. */
+    const char *state_dir;
     /* Command-line overrides of the log section; they stay in force
      * across reloads. */
     bool log_level_set;

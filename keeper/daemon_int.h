@@ -16,11 +16,16 @@
 #include "chain/address.h"
 #include "chain/rpc.h"
 #include "chain/signer.h"
+#include "chain/txm.h"
 #include "config/cfg.h"
+#include "keeper/alert.h"
 #include "keeper/daemon.h"
+#include "keeper/evaluate.h"
 #include "keeper/heads.h"
 #include "keeper/httpd.h"
 #include "keeper/metrics.h"
+#include "oracle/source.h"
+#include "strategies/policy.h"
 
 /* Readiness: a head older than max(DAEMON_FRESH_POLLS x poll interval,
  * DAEMON_FRESH_MIN_MS) is stale. */
@@ -36,7 +41,71 @@
 #define DAEMON_LISTEN_MAX (CFG_HOST_MAX + 8)
 #define DAEMON_ERR_MAX 192
 
+/* Actions shown in /status (the most recent ones). */
+#define EVAL_ACTIONS_KEPT 32
+/* Evaluations failed in a row before the "evaluation" alert fires. */
+#define EVAL_FAIL_ALERT 3
+/* Head polls in a row with no healthy endpoint before the "rpc" alert
+ * fires. */
+#define EVAL_RPC_BAD_POLLS 3
+/* On stop or reload, how long queued alerts may take to go out. */
+#define ALERT_DRAIN_MS 3000
+
 struct daemon;
+struct oracles_rt;
+struct proto_rt;
+
+/* The callback argument of one call of an evaluation's batch. */
+struct eval_slot {
+    struct proto_rt *p;
+    unsigned idx; /* enum eval_read, or EVAL_NREADS: the signer balance */
+};
+
+/* One protocol's evaluation (eval_rt.c) and what came of it (actions.c).
+ * The policy memory, the last record and the actions carry over a
+ * reload. */
+struct eval_rt {
+    struct eval_calls *calls; /* owned */
+    struct policy_params params;
+    struct policy_memory mem;
+
+    /* The evaluation in flight: at most one; a trigger meanwhile runs
+     * one more after it. */
+    bool inflight, again;
+    uint64_t batch_id;
+    uint64_t block, block_ts, trigger_ns;
+    uint8_t block_hash[32];
+    struct eval_slot slots[EVAL_NREADS + 1];
+    unsigned parts; /* replies still to come */
+    struct u256 vals[EVAL_NREADS];
+    bool have_balance;
+    struct u256 signer_balance; /* wei */
+    int err;
+    char errtext[EVAL_ERR_MAX];
+    uint64_t failures; /* evaluations failed in a row */
+    uint64_t logged_block;
+    enum policy_tier logged_tier;
+
+    bool have_last;
+    struct eval_record last;
+    struct eval_action actions[EVAL_ACTIONS_KEPT]; /* ring */
+    uint64_t act_decided_ns[EVAL_ACTIONS_KEPT];
+    bool act_hidden[EVAL_ACTIONS_KEPT]; /* submitted, no report yet */
+    size_t nactions, next_action;
+
+    unsigned rpc_bad_polls; /* head polls in a row without a healthy
+                               endpoint */
+
+    struct metric *m_evals, *m_eval_errors, *m_latency, *m_tier, *m_reserve;
+    struct metric *m_decisions[POLICY_ACTION_COUNT + 1]; /* + "none" */
+
+    /* --once */
+    bool once_wait; /* chain id and head are in: evaluate when settled */
+    bool once_done; /* evaluated and simulated: print and report */
+    uv_timer_t *once_timer;
+    size_t once_sims; /* simulations still to report */
+    char once_lines[1024];
+};
 
 /* What has been copied from one endpoint's rpc counters into the
  * registry, so the next copy adds only the difference. */
@@ -86,6 +155,19 @@ struct proto_rt {
 
     bool once_reported; /* --once: the summary line is out */
     bool once_ok;
+
+    /* Chain time the oracles have caught up with: the timestamp of the
+     * newest head whose AnswerUpdated logs were all handed to the sources
+     * (proto_clock). */
+    uint64_t clock_ts;
+
+    struct eval_rt ev;
+    struct oracles_rt *orc;
+    struct txm *txm;
+    struct txm_journal *journal;
+    struct alert_mgr *alerts;        /* NULL with --once */
+    struct proto_rt *alerts_from;    /* reload: take its alert manager */
+    struct proto_rt *eval_from;      /* reload: take its policy memory */
 };
 
 struct daemon {
@@ -160,6 +242,22 @@ cJSON *daemon_status(void *arg);
 /* Create the metric handles of p's endpoints (labels: configured names). */
 void obs_attach(struct proto_rt *p);
 
+/* Define the evaluation families and create p's series:
+ *   keeper_evaluations_total             counter   {protocol}
+ *   keeper_evaluation_errors_total       counter   {protocol}
+ *   keeper_evaluation_latency_seconds    histogram {protocol}  head
+ *                                        received -> decision
+ *   keeper_decisions_total               counter   {protocol, action}
+ *   keeper_tier                          gauge     {protocol} 0..3
+ *   keeper_reserve_balance               gauge     {protocol} token units
+ *   keeper_actions_total                 counter   {protocol, action,
+ *                                                   outcome} (obs_action)
+ */
+void obs_eval_attach(struct proto_rt *p);
+
+/* Count one state reached by an action (outcome: txm_state_name). */
+void obs_action(struct proto_rt *p, enum policy_action a, enum txm_state st);
+
 /* Add what p's rpc counters gained since the last copy. */
 void obs_sync(struct proto_rt *p);
 
@@ -174,6 +272,117 @@ void obs_head_age(struct proto_rt *p, uint64_t now_s);
  * Returns: the number of observations made. */
 uint64_t obs_latency_feed(struct metric *h, uint64_t seen[RPC_LAT_BUCKETS],
                           const uint64_t cur[RPC_LAT_BUCKETS], uint64_t sum_us);
+
+/* Returns: the clock of decisions and price freshness, unix seconds:
+ * the later of the wall clock and p->clock_ts. A devnet replay runs its
+ * chain hours ahead of the wall clock, so chain time must count; but only
+ * as far as the oracles have seen the chain, or a head that jumped ahead
+ * would make the last price look stale until its update is read. A
+ * stalled chain does not stop the wall clock, so a price still ages. */
+uint64_t proto_clock(const struct proto_rt *p);
+
+/* --once: the evaluation (and its simulations) is done; print the
+ * summary and report. */
+void proto_once_finish(struct proto_rt *p);
+
+/* ---- eval_rt.c ---- */
+
+/* Prepare p's evaluation: calls, policy parameters and memory, metric
+ * handles.
+ * Returns: 0, or an error with one line in err. */
+int eval_rt_init(struct proto_rt *p, char *err, size_t errcap);
+
+/* Take the policy memory, the last record and the actions of `prev`
+ * (reload). Intents that prev's transaction manager still tracked are
+ * closed in the memory: as spent when a transaction may be on a node,
+ * else as failed. */
+void eval_rt_adopt(struct proto_rt *p, struct proto_rt *prev);
+
+/* Cancel the evaluation in flight and release. */
+void eval_rt_cleanup(struct proto_rt *p);
+
+/* Evaluate now, or once more after the one in flight. Needs a head and a
+ * verified chain id (otherwise a no-op). `why`: "head", "oracle". */
+void eval_trigger(struct proto_rt *p, const char *why);
+
+/* --once: chain id and head are known; evaluate as soon as the oracles
+ * have answered (or failed) their first read. */
+void eval_once_begin(struct proto_rt *p);
+
+/* ---- actions.c ---- */
+
+/* Build p's transaction manager (journal under d->o.state_dir, if set)
+ * and, unless --once, its alert manager (or arrange to take prev's when
+ * the alerts section is unchanged).
+ * Returns: 0, or an error with one line in err. */
+int actions_init(struct proto_rt *p, char *err, size_t errcap,
+                 struct proto_rt *prev);
+
+/* Take the alert manager over if so arranged. */
+void actions_start(struct proto_rt *p);
+
+/* Free the transaction manager and journal; hand the alert manager to a
+ * drain that gives queued alerts ALERT_DRAIN_MS to go out. */
+void actions_cleanup(struct proto_rt *p);
+
+/* A head poll succeeded (moved: a new head) or failed: txm_on_head, the
+ * "rpc" alert. */
+void actions_on_head(struct proto_rt *p, bool moved);
+void actions_on_head_error(struct proto_rt *p);
+
+/* A decision was made: alerts (tier, policy conditions), then its
+ * intents go to the transaction manager. */
+void actions_on_decision(struct proto_rt *p, const struct policy_decision *d);
+
+/* The signer's balance read with the snapshot (the "signer_balance"
+ * alert). */
+void actions_on_balance(struct proto_rt *p, const struct u256 *wei);
+
+/* An evaluation failed / succeeded (the "evaluation" alert after
+ * EVAL_FAIL_ALERT failures in a row). */
+void actions_on_eval_result(struct proto_rt *p, bool ok);
+
+/* An oracle's freshness changed (the "stale_oracle/<name>" alert). */
+void actions_on_oracle_state(struct proto_rt *p, const struct oracle_source *s,
+                             enum oracle_state to);
+
+/* Record an action in the ring (new key) or update it; returns it. */
+struct eval_action *actions_record(struct proto_rt *p, const char *key);
+
+/* ---- oracles_rt.c ---- */
+
+/* The price a decision uses (see oracles_rt_view). */
+struct eval_price {
+    struct oracle_price price; /* valid when has_price */
+    bool has_price;
+    enum oracle_state state;
+    const char *asset;
+    double sigma_ewma, sigma_long;
+};
+
+/* Build p's oracle sources (not started) with their histories.
+ * Returns: 0, or an error with one line in err. */
+int oracles_rt_new(struct oracles_rt **out, char *err, size_t errcap,
+                   struct proto_rt *p);
+void oracles_rt_start(struct oracles_rt *o);
+/* NULL: no-op. */
+void oracles_rt_free(struct oracles_rt *o);
+
+/* A new head: fetch the feeds' AnswerUpdated logs of the blocks since
+ * the last one seen; once they are delivered, p->clock_ts moves to the
+ * head's timestamp (at once for the first head, whose past the sources'
+ * first read covers, and without sources). */
+void oracles_rt_on_head(struct oracles_rt *o, uint64_t number,
+                        uint64_t timestamp);
+
+/* Returns: whether every source has a price or has failed a read. */
+bool oracles_rt_settled(const struct oracles_rt *o);
+
+/* The price for the policy: the first source's, unless another source
+ * is not fresh (then that one's: no action on any stale price). Each
+ * source is re-judged at the clock's now first.
+ * Out: out   In/out: o */
+void oracles_rt_view(struct oracles_rt *o, struct eval_price *out);
 
 /* ---- daemon.c ---- */
 

@@ -8,6 +8,7 @@
 #include <libwebsockets.h>
 
 #include "chain/err.h"
+#include "chain/lwsuv.h"
 #include "keeper/log.h"
 
 /* Bytes written per writable callback: big enough that a typical scrape
@@ -367,80 +368,33 @@ config_defaults(struct httpd_config *c)
         c->max_header = 65535;
 }
 
-/* ---- lws teardown ------------------------------------------------------ */
+/* ---- lws context ------------------------------------------------------- */
 
-/* lws 4.1 on a foreign loop destroys a context in two steps: the first
- * lws_context_destroy closes its libuv handles, which completes on the
- * loop; only a second call, once they are closed, frees the context
- * (nothing calls it for us). The reaper polls for that moment: lws marks
- * its own handles with handle->data == context, and they close after the
- * connections' handles. */
-#define REAPER_TICK_MS 1
-#define REAPER_GIVE_UP_MS 10000
-
-struct reaper {
-    uv_timer_t timer;
-    struct lws_context *ctx;
-    unsigned ticks;
-    bool ctx_busy; /* a handle of ctx is still open */
-};
-
+/* lwsuv gives up on a context whose handles never close (and leaks it
+ * rather than free memory lws may touch); that happens after a destroy,
+ * on the loop, so it is reported at the next start or stop. */
 static void
-reaper_find_ctx(uv_handle_t *handle, void *arg)
+httpd_note_leaks(void)
 {
-    struct reaper *r = arg;
+    static uint64_t seen;
+    uint64_t n = lwsuv_leaked();
 
-    if (handle->data == (void *)r->ctx)
-        r->ctx_busy = true;
-}
-
-static void
-reaper_closed(uv_handle_t *handle)
-{
-    free(handle->data);
-}
-
-static void
-reaper_tick(uv_timer_t *t)
-{
-    struct reaper *r = t->data;
-
-    r->ctx_busy = false;
-    uv_walk(t->loop, reaper_find_ctx, r);
-    if (r->ctx_busy && ++r->ticks < REAPER_GIVE_UP_MS / REAPER_TICK_MS)
-        return;
-    if (r->ctx_busy)
-        /* Leaking beats freeing memory lws may still touch. */
-        log_warn("httpd", "libwebsockets did not close; context leaked");
-    else
-        lws_context_destroy(r->ctx);
-    uv_timer_stop(t);
-    uv_close((uv_handle_t *)t, reaper_closed);
-}
-
-/* Start destroying ctx; it finishes while the loop runs. */
-static void
-lws_destroy_async(uv_loop_t *loop, struct lws_context *ctx)
-{
-    struct reaper *r = kp_xcalloc(1, sizeof(*r));
-
-    lws_context_destroy(ctx);
-    r->ctx = ctx;
-    uv_timer_init(loop, &r->timer);
-    r->timer.data = r;
-    uv_timer_start(&r->timer, reaper_tick, REAPER_TICK_MS, REAPER_TICK_MS);
+    if (n > seen) {
+        seen = n;
+        log_warn("httpd", "libwebsockets did not close; context leaked",
+                 LOG_U64("contexts", n));
+    }
 }
 
 static void
 lws_info_fill(struct lws_context_creation_info *info, struct httpd *h,
-              void **loops, char *iface, uint16_t port)
+              char *iface, uint16_t port)
 {
     memset(info, 0, sizeof(*info));
-    info->options = LWS_SERVER_OPTION_LIBUV |
-                    LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+    /* lwsuv_context_new adds the libuv event lib and the loop. */
+    info->options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
                     LWS_SERVER_OPTION_DISABLE_IPV6 |
                     LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
-    info->foreign_loops = loops;
     info->port = port;
     info->iface = iface;
     info->external_baggage_free_on_destroy = iface;
@@ -462,20 +416,19 @@ static int
 start_lws(struct httpd *h, const char *host, uint16_t port)
 {
     struct lws_context_creation_info info;
-    void *loops[1] = {h->loop};
     /* lws keeps the iface pointer for the vhost's life; it frees this
      * copy itself when the context is gone. */
     char *iface = kp_xstrdup(host);
     struct lws_vhost *vh;
 
-    lws_info_fill(&info, h, loops, iface, port);
-    if ((h->ctx = lws_create_context(&info)) == NULL) {
+    lws_info_fill(&info, h, iface, port);
+    if (lwsuv_context_new(&h->ctx, h->loop, &info) != 0) {
         free(iface);
         log_error("httpd", "cannot start libwebsockets on the loop");
         return KP_EIO;
     }
     if ((vh = lws_create_vhost(h->ctx, &info)) == NULL) {
-        lws_destroy_async(h->loop, h->ctx); /* frees iface too */
+        lwsuv_context_destroy(h->loop, h->ctx); /* frees iface too */
         h->ctx = NULL;
         log_error("httpd", "cannot listen", "address", h->cfg.listen);
         return KP_EIO;
@@ -505,6 +458,7 @@ httpd_new(struct httpd **out, uv_loop_t *loop, const struct httpd_config *cfg)
         return rc;
     }
     httpd_lws_logs_init();
+    httpd_note_leaks();
     if ((rc = start_lws(h, host, port)) != 0) {
         free(h);
         return rc;
@@ -536,7 +490,8 @@ httpd_free(struct httpd *h)
 {
     if (h == NULL)
         return;
-    lws_destroy_async(h->loop, h->ctx);
+    httpd_note_leaks();
+    lwsuv_context_destroy(h->loop, h->ctx);
     h->ctx = NULL;
     uv_timer_stop(&h->heartbeat);
     uv_close((uv_handle_t *)&h->heartbeat, on_heartbeat_closed);

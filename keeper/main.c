@@ -23,8 +23,8 @@ static const struct subcommand subcommands[] = {
     {"tx", cli_tx, "tx sign OPTIONS [-- SIG ARGS...] | tx decode HEX"},
     {"address", cli_address, "address --key-file PATH"},
     {"run", cli_run,
-     "run -c FILE|DIR [--once] [--dry-run] [--log-format text|json] "
-     "[--log-level LEVEL]"},
+     "run -c FILE|DIR [--once] [--dry-run] [--state-dir DIR] "
+     "[--log-format text|json] [--log-level LEVEL]"},
     {"check-config", cli_check_config,
      "check-config -c FILE|DIR [--no-secrets]"},
     {"print-config", cli_print_config,

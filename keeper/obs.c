@@ -3,8 +3,10 @@
  * metrics; a timer copies the differences over, so counters keep growing
  * across reloads (a new client starts from zero, the registry does not). */
 #include <math.h>
+#include <stdio.h>
 
 #include "keeper/daemon_int.h"
+#include "keeper/log.h"
 
 /* keeper_rpc_requests_total has a method label, but the client counts per
  * endpoint only: its requests are reported under this method value. */
@@ -150,4 +152,113 @@ obs_head_age(struct proto_rt *p, uint64_t now_s)
     metric_set(p->m_head_age, now_s > p->head.timestamp
                                   ? (double)(now_s - p->head.timestamp)
                                   : 0.0);
+}
+
+/* ---- evaluations ---- */
+
+#define M_EVALS "keeper_evaluations_total"
+#define M_EVAL_ERRORS "keeper_evaluation_errors_total"
+#define M_EVAL_LATENCY "keeper_evaluation_latency_seconds"
+#define M_DECISIONS "keeper_decisions_total"
+#define M_TIER "keeper_tier"
+#define M_RESERVE "keeper_reserve_balance"
+#define M_ACTIONS "keeper_actions_total"
+
+static const double eval_buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025,
+                                      0.05,  0.1,    0.25,  0.5,  1,
+                                      2.5,   5,      10};
+
+static const struct metric_desc eval_families[] = {
+    {.name = M_EVALS,
+     .help = "Evaluations of the protocol state that reached a decision.",
+     .type = METRIC_TYPE_COUNTER,
+     .label_names = {"protocol"},
+     .nlabels = 1},
+    {.name = M_EVAL_ERRORS,
+     .help = "Evaluations that could not read the protocol state.",
+     .type = METRIC_TYPE_COUNTER,
+     .label_names = {"protocol"},
+     .nlabels = 1},
+    {.name = M_EVAL_LATENCY,
+     .help = "Time from receiving a head (or a price) to the decision.",
+     .type = METRIC_TYPE_HISTOGRAM,
+     .label_names = {"protocol"},
+     .nlabels = 1,
+     .buckets = eval_buckets,
+     .nbuckets = sizeof(eval_buckets) / sizeof(eval_buckets[0])},
+    {.name = M_DECISIONS,
+     .help = "Decisions by action (none, inject, clawback).",
+     .type = METRIC_TYPE_COUNTER,
+     .label_names = {"protocol", "action"},
+     .nlabels = 2},
+    {.name = M_TIER,
+     .help = "Tier of the last evaluation: 0 T1 (ok), 1 amber (health "
+             "warning), 2 T2 (backstop injection), 3 T3 (clawback).",
+     .type = METRIC_TYPE_GAUGE,
+     .label_names = {"protocol"},
+     .nlabels = 1},
+    {.name = M_RESERVE,
+     .help = "Reserve fund balance at the last evaluation, in token units.",
+     .type = METRIC_TYPE_GAUGE,
+     .label_names = {"protocol"},
+     .nlabels = 1},
+    {.name = M_ACTIONS,
+     .help = "States reached by actions (simulated_revert, dry_run, sent, "
+             "replaced, confirmed, failed).",
+     .type = METRIC_TYPE_COUNTER,
+     .label_names = {"protocol", "action", "outcome"},
+     .nlabels = 3},
+};
+
+static void
+series(struct metrics *reg, struct metric **out, const char *name,
+       const char *const *values, size_t n)
+{
+    int rc = metrics_series(reg, out, name, values, n);
+
+    if (rc != 0) {
+        *out = NULL;
+        log_warn("metrics", "cannot create a series", "name", name,
+                 "err", "metrics_series failed");
+    }
+}
+
+void
+obs_eval_attach(struct proto_rt *p)
+{
+    struct metrics *reg = p->d->metrics;
+    struct eval_rt *ev = &p->ev;
+    const char *name = p->pc->name;
+
+    if (reg == NULL)
+        return;
+    for (size_t i = 0; i < sizeof(eval_families) / sizeof(eval_families[0]);
+         i++)
+        if (metrics_define(reg, &eval_families[i]) != 0)
+            log_warn("metrics", "cannot define a family", "name",
+                     eval_families[i].name);
+    series(reg, &ev->m_evals, M_EVALS, METRIC_LABELS(name));
+    series(reg, &ev->m_eval_errors, M_EVAL_ERRORS, METRIC_LABELS(name));
+    series(reg, &ev->m_latency, M_EVAL_LATENCY, METRIC_LABELS(name));
+    series(reg, &ev->m_tier, M_TIER, METRIC_LABELS(name));
+    series(reg, &ev->m_reserve, M_RESERVE, METRIC_LABELS(name));
+    for (int a = 0; a < POLICY_ACTION_COUNT; a++)
+        series(reg, &ev->m_decisions[a], M_DECISIONS,
+               METRIC_LABELS(name, policy_action_name((enum policy_action)a)));
+    series(reg, &ev->m_decisions[POLICY_ACTION_COUNT], M_DECISIONS,
+           METRIC_LABELS(name, "none"));
+}
+
+void
+obs_action(struct proto_rt *p, enum policy_action a, enum txm_state st)
+{
+    struct metric *m;
+
+    if (p->d->metrics == NULL)
+        return;
+    /* Rare (one per action state): the lookup is fine here. */
+    series(p->d->metrics, &m, M_ACTIONS,
+           METRIC_LABELS(p->pc->name, policy_action_name(a),
+                         txm_state_name(st)));
+    metric_inc(m);
 }

@@ -207,6 +207,7 @@ on_chain_id(void *arg, const cJSON *result, const struct rpc_status *st)
         p->chain_id = CHAIN_ID_OK;
         log_info("chain", "chain id verified", "protocol", p->pc->name,
                  "chain_id", got, "endpoint", st->endpoint_name);
+        eval_trigger(p, "head");
     } else {
         p->chain_id = CHAIN_ID_MISMATCH;
         log_error("chain", "chain id mismatch: endpoint serves another chain",
@@ -253,6 +254,13 @@ on_head(void *arg, const struct head *h)
                   LOG_U64("number", h->number), "endpoint", st->name);
     }
     ask_chain_id(p);
+    actions_on_head(p, moved);
+    if (moved && p->d->o.once)
+        p->clock_ts = h->timestamp; /* the first read covers the past */
+    else if (moved) {
+        oracles_rt_on_head(p->orc, h->number, h->timestamp);
+        eval_trigger(p, "head");
+    }
     proto_once_check(p);
 }
 
@@ -267,7 +275,16 @@ on_head_error(void *arg, int err, const char *text)
     if (p->head_failures++ == 0)
         log_warn("chain", "cannot get the latest head", "protocol", p->pc->name,
                  "error", p->last_error);
+    actions_on_head_error(p);
     proto_once_check(p);
+}
+
+uint64_t
+proto_clock(const struct proto_rt *p)
+{
+    uint64_t now = (uint64_t)time(NULL);
+
+    return p->clock_ts > now ? p->clock_ts : now;
 }
 
 /* ---- --once ---- */
@@ -289,8 +306,18 @@ once_print_ok(const struct proto_rt *p)
     fflush(stdout);
 }
 
-/* --once: report when the chain id and one head are known, or when
- * either has failed. */
+void
+proto_once_finish(struct proto_rt *p)
+{
+    once_print_ok(p);
+    fputs(p->ev.once_lines, stdout);
+    fflush(stdout);
+    daemon_once_done(p->d, p, p->once_ok);
+}
+
+/* --once: when the chain id and one head are known, evaluate (the
+ * summary is printed with the decision); when either has failed, report
+ * now. */
 static void
 proto_once_check(struct proto_rt *p)
 {
@@ -312,12 +339,12 @@ proto_once_check(struct proto_rt *p)
         return;
     p->once_reported = true;
     p->once_ok = why == NULL;
-    if (why == NULL)
-        once_print_ok(p);
-    else {
-        printf("%s: failed: %s\n", p->pc->name, why);
-        fflush(stdout);
+    if (why == NULL) {
+        eval_once_begin(p);
+        return;
     }
+    printf("%s: failed: %s\n", p->pc->name, why);
+    fflush(stdout);
     daemon_once_done(p->d, p, p->once_ok);
 }
 
@@ -376,6 +403,11 @@ proto_rt_new(struct proto_rt **out, char *err, size_t errcap, struct daemon *d,
     } else if ((rc = signer_load(p, err, errcap)) != 0)
         goto fail;
     metrics_attach(p);
+    if ((rc = eval_rt_init(p, err, errcap)) != 0 ||
+        (rc = oracles_rt_new(&p->orc, err, errcap, p)) != 0 ||
+        (rc = actions_init(p, err, errcap, prev)) != 0)
+        goto fail;
+    p->eval_from = prev;
     *out = p;
     return 0;
 fail:
@@ -395,6 +427,12 @@ proto_rt_start(struct proto_rt *p)
         log_info("signer", "signer unchanged; key kept", "protocol",
                  p->pc->name, "address", p->address);
     }
+    actions_start(p);
+    if (p->eval_from != NULL) {
+        eval_rt_adopt(p, p->eval_from);
+        p->eval_from = NULL;
+    }
+    oracles_rt_start(p->orc);
     ask_chain_id(p);
     if (!p->d->o.once)
         heads_start(p->heads);
@@ -409,7 +447,11 @@ proto_rt_free(struct proto_rt *p)
         return;
     if (p->rpc != NULL)
         obs_sync(p);
-    heads_free(p->heads); /* before the client it calls through */
+    /* Everything that calls through the client goes before it. */
+    eval_rt_cleanup(p);
+    oracles_rt_free(p->orc);
+    actions_cleanup(p);
+    heads_free(p->heads);
     if (p->chain_id_inflight)
         rpc_cancel(p->rpc, p->chain_id_call);
     rpc_client_free(p->rpc);

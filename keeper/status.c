@@ -158,6 +158,24 @@ chain_id_state(const struct proto_rt *p)
     return "unknown";
 }
 
+/* The kept actions, oldest first; those without a report yet (being
+ * simulated) are left out. */
+static cJSON *
+status_actions(const struct proto_rt *p)
+{
+    const struct eval_rt *ev = &p->ev;
+    cJSON *arr = cJSON_CreateArray();
+    size_t first = ev->nactions < EVAL_ACTIONS_KEPT ? 0 : ev->next_action;
+
+    for (size_t n = 0; n < ev->nactions; n++) {
+        size_t i = (first + n) % EVAL_ACTIONS_KEPT;
+
+        if (!ev->act_hidden[i])
+            cJSON_AddItemToArray(arr, eval_action_json(&ev->actions[i]));
+    }
+    return arr;
+}
+
 static cJSON *
 status_protocol(const struct proto_rt *p, uint64_t now_ns, uint64_t now_s)
 {
@@ -178,8 +196,12 @@ status_protocol(const struct proto_rt *p, uint64_t now_ns, uint64_t now_s)
     for (size_t i = 0; i < rpc_endpoint_count(p->rpc); i++)
         cJSON_AddItemToArray(eps, status_endpoint(rpc_endpoint_stats(p->rpc, i),
                                                   p->fail_threshold));
-    /* Filled in by the evaluation (reserve, tier, decisions). */
-    cJSON_AddNullToObject(o, "last_evaluation");
+    if (p->ev.have_last)
+        cJSON_AddItemToObject(o, "last_evaluation",
+                              eval_record_json(&p->ev.last));
+    else
+        cJSON_AddNullToObject(o, "last_evaluation");
+    cJSON_AddItemToObject(o, "actions", status_actions(p));
     return o;
 }
 

@@ -7,7 +7,8 @@
 //   devnet list
 //
 // State in DIR: devnet.json (endpoints, addresses, keeper), keeper.key
-// (0600), anvil.pid, anvil.log, session.json (the current market session),
+// (0600), keeper.yaml (a keeper config for this devnet, keeperconfig.js),
+// anvil.pid, anvil.log, session.json (the current market session),
 // last-scenario.json (the last replay's summary).
 
 const fs = require('fs');
@@ -19,6 +20,7 @@ const { Chain } = require('./chain');
 const { ACCOUNTS, KEEPER_DEV_KEY, handles, deployProtocol } = require('./protocol');
 const { newSession, sessionParams } = require('./market');
 const { loadScenario, listScenarios, replay, usd } = require('./scenario');
+const { writeKeeperConfig } = require('./keeperconfig');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DEFAULT_SCENARIO = 'calm';
@@ -78,14 +80,6 @@ function runningPid(dir) {
 
 function cacheDir(dir) {
     return process.env.KP_DEVNET_CACHE || file(dir, 'build');
-}
-
-// Hook for the keeper configuration (DIR/keeper.yaml). The config format
-// does not exist yet: once it does, write a ready config here from `info`
-// (devnet.json's content), with a generic webhook alert channel when
-// `alertWebhook` is set.
-function writeKeeperConfig(dir, info, alertWebhook) {
-    void dir; void info; void alertWebhook;
 }
 
 function writeKeyFile(dir) {
@@ -164,8 +158,9 @@ async function cmdStart(argv) {
             else fs.writeFileSync(pidFile, `${pid}\n`);
         });
         info = await deployAndSeed(dir, anvil.port, scenario);
+        // DIR/keeper.yaml; it adds metrics_port to info.
+        await writeKeeperConfig(dir, info, scenario, opts['alert-webhook']);
         writeJson(file(dir, 'devnet.json'), info);
-        writeKeeperConfig(dir, info, opts['alert-webhook']);
     } catch (e) {
         await abort();
         throw e;

@@ -1,31 +1,28 @@
 /*
  * evtest.h - helpers for the WebSocket and event stream tests (header
- * only): an anvil process on a free port, running a loop until a
- * condition holds (with a hard deadline, no sleeps), synchronous JSON-RPC
- * calls for the test's own steps, and a contract that logs.
+ * only): a contract that logs, synchronous JSON-RPC steps (deploy, emit,
+ * receipts) in the JSON text the tests compare, and the group fixture
+ * that starts anvil (evt_node) and deploys the contract (evt_contract).
+ * Processes and loop driving come from tests/support.
  */
 #ifndef KP_TESTS_EVTEST_H
 #define KP_TESTS_EVTEST_H
 
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <libwebsockets.h>
 #include <uv.h>
 
 #include "chain/err.h"
 #include "chain/rpc.h"
+#include "tests/support/anvil.h"
+#include "tests/support/rpcsync.h"
+#include "tests/support/uvrun.h"
 
 /* anvil's first dev account (unlocked: eth_sendTransaction signs). */
 #define EVT_DEV "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
@@ -44,209 +41,27 @@
     "366000a100"
 #define EVT_INIT "602c600c600039602c6000f3" EVT_RUNTIME
 
-struct evt_anvil {
-    pid_t pid;
-    int port;
-    char http[64];
-    char ws[64];
-};
-
-static __attribute__((unused)) int
-evt_free_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
-static __attribute__((unused)) int
-evt_anvil_spawn(struct evt_anvil *n)
-{
-    const char *src = getenv("KP_SOURCE_DIR");
-    char bin[4096], port[16];
-    pid_t parent = getpid();
-
-    if (src == NULL)
-        return -1;
-    snprintf(bin, sizeof(bin), "%s/node_modules/.bin/anvil", src);
-    if ((n->port = evt_free_port()) < 0)
-        return -1;
-    snprintf(port, sizeof(port), "%d", n->port);
-    snprintf(n->http, sizeof(n->http), "http://127.0.0.1:%d", n->port);
-    snprintf(n->ws, sizeof(n->ws), "ws://127.0.0.1:%d", n->port);
-    n->pid = fork();
-    if (n->pid < 0)
-        return -1;
-    if (n->pid == 0) {
-        int fd = open("/dev/null", O_RDWR);
-        char *argv[] = {bin, "--host", "127.0.0.1", "--port", port, NULL};
-
-        prctl(PR_SET_PDEATHSIG, SIGKILL); /* die with the test */
-        if (getppid() != parent)
-            _exit(1);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        execv(bin, argv);
-        _exit(127);
-    }
-    return 0;
-}
-
-static __attribute__((unused)) void
-evt_anvil_kill(struct evt_anvil *n)
-{
-    if (n->pid > 0) {
-        kill(n->pid, SIGKILL);
-        while (waitpid(n->pid, NULL, 0) < 0 && errno == EINTR)
-            ;
-    }
-    n->pid = 0;
-}
-
-/* ---- running the loop until something holds ---- */
-
-typedef bool (*evt_pred)(void *arg);
-
-struct evt_until {
-    evt_pred pred;
-    void *arg;
-    bool expired;
-};
-
-static __attribute__((unused)) void
-evt_on_deadline(uv_timer_t *t)
-{
-    struct evt_until *u = t->data;
-
-    u->expired = true;
-    uv_stop(t->loop);
-}
-
-/* Checked before the loop would block. */
-static __attribute__((unused)) void
-evt_on_prepare(uv_prepare_t *p)
-{
-    struct evt_until *u = p->data;
-
-    if (u->pred(u->arg))
-        uv_stop(p->loop);
-}
-
-/* Run `loop` until pred(arg) or `ms` pass. Returns: whether pred held. */
-static __attribute__((unused)) bool
-evt_run_until(uv_loop_t *loop, evt_pred pred, void *arg, uint64_t ms)
-{
-    struct evt_until u = {.pred = pred, .arg = arg};
-    uv_timer_t t;
-    uv_prepare_t p;
-
-    uv_timer_init(loop, &t);
-    uv_prepare_init(loop, &p);
-    t.data = p.data = &u;
-    uv_timer_start(&t, evt_on_deadline, ms, 0);
-    uv_prepare_start(&p, evt_on_prepare);
-    while (!pred(arg) && !u.expired)
-        uv_run(loop, UV_RUN_DEFAULT);
-    uv_close((uv_handle_t *)&t, NULL);
-    uv_close((uv_handle_t *)&p, NULL);
-    uv_run(loop, UV_RUN_NOWAIT);
-    return pred(arg);
-}
-
-struct evt_count {
-    const int *v;
-    int target;
-};
-
-static __attribute__((unused)) bool
-evt_count_reached(void *arg)
-{
-    const struct evt_count *c = arg;
-
-    return *c->v >= c->target;
-}
-
-/* Run until *v >= target or ms pass. */
-static __attribute__((unused)) bool
-evt_run_count(uv_loop_t *loop, const int *v, int target, uint64_t ms)
-{
-    struct evt_count c = {v, target};
-
-    return evt_run_until(loop, evt_count_reached, &c, ms);
-}
-
-/* Let every closing handle finish (5 s at most: lws closes its context
- * over a few loop turns); Returns: uv_loop_close's result. */
-static __attribute__((unused)) int
-evt_drain(uv_loop_t *loop)
-{
-    uv_timer_t wake;
-    uint64_t end;
-
-    /* An unreferenced timer wakes the loop without keeping it alive. */
-    uv_timer_init(loop, &wake);
-    uv_timer_start(&wake, (uv_timer_cb)uv_timer_stop, 10, 10);
-    uv_unref((uv_handle_t *)&wake);
-    uv_update_time(loop);
-    end = uv_now(loop) + 5000;
-    while (uv_loop_alive(loop) && uv_now(loop) < end)
-        uv_run(loop, UV_RUN_ONCE);
-    uv_close((uv_handle_t *)&wake, NULL);
-    uv_run(loop, UV_RUN_NOWAIT);
-    if (getenv("EVT_DEBUG"))
-        uv_print_all_handles(loop, stderr);
-    return uv_loop_close(loop);
-}
-
 /* ---- synchronous calls for the test's own steps ---- */
 
-struct evt_call {
-    int done;
-    int err;
-    char result[4096];
-};
-
-static __attribute__((unused)) void
-evt_call_cb(void *arg, const cJSON *result, const struct rpc_status *st)
-{
-    struct evt_call *c = arg;
-
-    c->done = 1;
-    c->err = st->err;
-    c->result[0] = '\0';
-    if (result != NULL) {
-        char *s = cJSON_PrintUnformatted(result);
-
-        snprintf(c->result, sizeof(c->result), "%s", s);
-        free(s);
-    } else {
-        snprintf(c->result, sizeof(c->result), "%s", st->text);
-    }
-}
-
-/* Call and wait (15 s at most). Returns: the error (0) and the result as
- * JSON text in out (cap bytes). */
+/* Call and wait (15 s at most). Returns: the error (0) and, in out (cap
+ * bytes, optional), the result as JSON text or else the error text. */
 static __attribute__((unused)) int
 evt_rpc(uv_loop_t *loop, struct rpc_client *c, const char *method,
         const char *params, char *out, size_t cap)
 {
-    struct evt_call k = {0};
+    struct ts_rpc_reply r;
+    int rc = ts_rpc_call(&r, loop, c, method, params, 15000);
 
-    if (rpc_call(c, method, params, NULL, evt_call_cb, &k, NULL) != 0)
-        return -1;
-    if (!evt_run_count(loop, &k.done, 1, 15000))
-        return KP_ETIMEOUT;
-    if (out != NULL)
-        snprintf(out, cap, "%s", k.result);
-    return k.err;
+    if (out != NULL && r.result != NULL) {
+        char *s = cJSON_PrintUnformatted(r.result);
+
+        snprintf(out, cap, "%s", s);
+        free(s);
+    } else if (out != NULL) {
+        snprintf(out, cap, "%s", r.text);
+    }
+    ts_rpc_reply_cleanup(&r);
+    return rc;
 }
 
 /* Returns: the number in a JSON quantity string ("\"0x1a\""), or
@@ -357,31 +172,46 @@ evt_tag(const uint8_t *data, size_t len)
     return v;
 }
 
-/* Wait until anvil answers. Returns: 0 or -1. */
+/* ---- the group fixture ---- */
+
+/* The group's node and the logging contract on it (per test program). */
+static struct ts_anvil evt_node;
+static char evt_contract[43];
+
+/* cmocka group setup: libwebsockets quiet, anvil started. */
 static __attribute__((unused)) int
-evt_anvil_wait(struct evt_anvil *n)
+evt_group_setup_node(void **state)
+{
+    (void)state;
+    lws_set_log_level(LLL_ERR, NULL);
+    return ts_anvil_start(&evt_node, NULL);
+}
+
+/* cmocka group setup: as evt_group_setup_node, and the logging contract
+ * deployed at evt_contract. */
+static __attribute__((unused)) int
+evt_group_setup(void **state)
 {
     uv_loop_t loop;
     struct rpc_client *c = NULL;
-    struct rpc_endpoint_cfg ep = {.url = n->http};
-    struct rpc_opts o;
-    char out[64];
     int rc = -1;
 
-    rpc_opts_init(&o);
-    o.head_poll_ms = 0;
-    o.max_attempts = 100;
-    o.backoff_base_ms = 20;
-    o.backoff_max_ms = 100;
-    o.seed = 7;
-    uv_loop_init(&loop);
-    if (rpc_client_new(&c, &loop, NULL, &ep, 1, &o) == 0) {
-        if (evt_rpc(&loop, c, "eth_chainId", NULL, out, sizeof(out)) == 0)
-            rc = 0;
-        rpc_client_free(c);
-    }
-    evt_drain(&loop);
+    if (evt_group_setup_node(state) != 0 || uv_loop_init(&loop) != 0)
+        return -1;
+    if (ts_rpc_client_new(&c, &loop, evt_node.http, 0) == 0 &&
+        (rc = evt_deploy(&loop, c, evt_contract)) != 0)
+        fprintf(stderr, "cannot deploy the logging contract: %d\n", rc);
+    rpc_client_free(c);
+    ts_loop_close(&loop);
     return rc;
+}
+
+static __attribute__((unused)) int
+evt_group_teardown(void **state)
+{
+    (void)state;
+    ts_anvil_stop(&evt_node);
+    return 0;
 }
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * rpc_testsrv.h - a tiny HTTP/1.1 server on a libuv loop for test_rpc.c.
  *
- * It misbehaves on request: refuses nothing (use tsrv_refusing_port for
+ * It misbehaves on request: refuses nothing (use ts_refusing_port for
  * that), answers 500, accepts and never answers, sends replies over any
  * size cap, sends garbage, or answers JSON-RPC requests (single or batch,
  * batch replies in reverse order) with each call's method name as result.
@@ -10,18 +10,16 @@
 #ifndef KP_TESTS_RPC_TESTSRV_H
 #define KP_TESTS_RPC_TESTSRV_H
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <uv.h>
+
+#include "tests/support/net.h"
 
 enum tsrv_mode {
     TS_ECHO,      /* JSON-RPC: result = method name ("t_revert": error) */
@@ -296,23 +294,15 @@ tsrv_accept(uv_stream_t *l, int status)
 static int
 tsrv_start(struct tsrv *s, uv_loop_t *loop, enum tsrv_mode mode)
 {
-    struct sockaddr_in a;
-    struct sockaddr_storage got;
-    int len = sizeof(got);
+    int rc;
 
     memset(s, 0, sizeof(*s));
     s->loop = loop;
     s->mode = mode;
-    uv_ip4_addr("127.0.0.1", 0, &a);
-    uv_tcp_init(loop, &s->listener);
-    s->listener.data = s;
     s->open = 1;
-    if (uv_tcp_bind(&s->listener, (const struct sockaddr *)&a, 0) != 0 ||
-        uv_listen((uv_stream_t *)&s->listener, 64, tsrv_accept) != 0 ||
-        uv_tcp_getsockname(&s->listener, (struct sockaddr *)&got, &len) != 0)
-        return -1;
-    s->port = ntohs(((struct sockaddr_in *)&got)->sin_port);
-    return 0;
+    rc = ts_listen(&s->listener, loop, 64, tsrv_accept, &s->port);
+    s->listener.data = s; /* for the close callback, even on failure */
+    return rc;
 }
 
 /* Close everything; the loop must then run until s->open is 0. */
@@ -323,27 +313,6 @@ tsrv_stop(struct tsrv *s)
         tsrv_conn_close(s->conns);
     if (s->loop && !uv_is_closing((uv_handle_t *)&s->listener))
         uv_close((uv_handle_t *)&s->listener, tsrv_handle_closed);
-}
-
-/* A port on which connections are refused: bound, never listening. The
- * socket stays open (so nobody else takes the port) until closed.
- * Returns: the socket, or -1. Out: *port */
-static int
-tsrv_refusing_port(int *port)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    *port = ntohs(a.sin_port);
-    return fd;
 }
 
 #endif

@@ -14,12 +14,13 @@
 #ifndef KP_TESTS_TCPPROXY_H
 #define KP_TESTS_TCPPROXY_H
 
-#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <uv.h>
+
+#include "tests/support/net.h"
 
 enum tcpproxy_mode { TP_FORWARD, TP_REFUSE, TP_BLACKHOLE };
 
@@ -48,39 +49,6 @@ struct tcpproxy {
 static __attribute__((unused)) void tp_pair_close(struct tcpproxy_pair *c);
 
 static __attribute__((unused)) void
-tp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
-{
-    (void)h;
-    (void)hint;
-    buf->base = malloc(65536);
-    buf->len = buf->base ? 65536 : 0;
-}
-
-static __attribute__((unused)) void
-tp_write_done(uv_write_t *w, int status)
-{
-    (void)status;
-    free(w->data);
-    free(w);
-}
-
-static __attribute__((unused)) void
-tp_forward(uv_stream_t *to, const char *data, size_t len)
-{
-    uv_write_t *w = malloc(sizeof(*w));
-    char *copy = malloc(len);
-    uv_buf_t b;
-
-    memcpy(copy, data, len);
-    w->data = copy;
-    b = uv_buf_init(copy, (unsigned)len);
-    if (uv_write(w, to, &b, 1, tp_write_done) != 0) {
-        free(copy);
-        free(w);
-    }
-}
-
-static __attribute__((unused)) void
 tp_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
     struct tcpproxy_pair *c = s->data;
@@ -90,7 +58,7 @@ tp_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     if (n < 0) {
         tp_pair_close(c);
     } else if (n > 0 && c->p->mode == TP_FORWARD && !c->closing) {
-        tp_forward(other, buf->base, (size_t)n);
+        ts_write_copy(other, buf->base, (size_t)n);
     }
     free(buf->base);
 }
@@ -137,8 +105,8 @@ tp_on_up_connected(uv_connect_t *req, int status)
         tp_pair_close(c);
         return;
     }
-    uv_read_start((uv_stream_t *)&c->down, tp_alloc, tp_on_read);
-    uv_read_start((uv_stream_t *)&c->up, tp_alloc, tp_on_read);
+    uv_read_start((uv_stream_t *)&c->down, ts_alloc_64k, tp_on_read);
+    uv_read_start((uv_stream_t *)&c->up, ts_alloc_64k, tp_on_read);
 }
 
 static __attribute__((unused)) void
@@ -188,24 +156,17 @@ tp_listener_closed(uv_handle_t *h)
 static __attribute__((unused)) int
 tcpproxy_start(struct tcpproxy *p, uv_loop_t *loop, int target)
 {
-    struct sockaddr_in a;
-    int len = sizeof(a);
+    int rc;
 
     memset(p, 0, sizeof(*p));
     p->loop = loop;
     p->target = target;
-    uv_tcp_init(loop, &p->listener);
-    p->listener.data = p;
     p->open = 1;
-    uv_ip4_addr("127.0.0.1", 0, &a);
-    if (uv_tcp_bind(&p->listener, (const struct sockaddr *)&a, 0) != 0 ||
-        uv_listen((uv_stream_t *)&p->listener, 64, tp_on_accept) != 0 ||
-        uv_tcp_getsockname(&p->listener, (struct sockaddr *)&a, &len) != 0) {
+    rc = ts_listen(&p->listener, loop, 64, tp_on_accept, &p->port);
+    p->listener.data = p;
+    if (rc != 0)
         uv_close((uv_handle_t *)&p->listener, tp_listener_closed);
-        return -1;
-    }
-    p->port = ntohs(a.sin_port);
-    return 0;
+    return rc;
 }
 
 static __attribute__((unused)) void

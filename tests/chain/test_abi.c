@@ -369,145 +369,183 @@ check_text_error(const char *type, const char *text, int code)
                  rc ? e.msg : "ok", code);
 }
 
+/* How `text` reads as `type`: formatted as `want`, or, when want is
+ * NULL, refused with `rc`. */
+struct text_case {
+    const char *type;
+    const char *text;
+    const char *want;
+    int rc;
+};
+
+static void
+check_texts(const struct text_case *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (c[i].want != NULL)
+            check_text(c[i].type, c[i].text, c[i].want);
+        else
+            check_text_error(c[i].type, c[i].text, c[i].rc);
+    }
+}
+
 static void
 test_text_numbers(void **state)
 {
-    (void)state;
-    check_text("uint8", "255", "255");
-    check_text("uint8", "0xff", "255");
-    check_text("uint256", "0X1F", "31");
-    check_text("uint256", "0b101", "5");
-    check_text("uint256", "0o17", "15");
-    check_text("uint256", "007", "7");
-    check_text("uint256", "1ether", "1000000000000000000");
-    check_text("uint256", "1.5 gwei", "1500000000");
-    check_text("uint256", "2nano", "2000000000");
-    check_text("uint256", "1e18", "1000000000000000000");
-    check_text("uint256", "15e-1ether", "1500000000000000000");
-    check_text("uint256", "0x1.8ether", "1800000000000000000");
-    check_text("uint256", "5 ", "5");
-    check_text("uint256", "3wei", "3");
-    check_text("uint256",
-               "115792089237316195423570985008687907853269984665640564039457"
-               "584007913129639935",
-               "115792089237316195423570985008687907853269984665640564039457"
-               "584007913129639935");
-    check_text("int8", "-128", "-128");
-    check_text("int8", "+127", "127");
-    check_text("int8", "-0x80", "-128");
-    check_text("int256", "-1ether", "-1000000000000000000");
-    check_text("int256",
-               "-57896044618658097711785492504343953926634992332820282019728"
-               "792003956564819968",
-               "-57896044618658097711785492504343953926634992332820282019728"
-               "792003956564819968");
+    static const struct text_case c[] = {
+        {"uint8", "255", "255", 0},
+        {"uint8", "0xff", "255", 0},
+        {"uint256", "0X1F", "31", 0},
+        {"uint256", "0b101", "5", 0},
+        {"uint256", "0o17", "15", 0},
+        {"uint256", "007", "7", 0},
+        {"uint256", "1ether", "1000000000000000000", 0},
+        {"uint256", "1.5 gwei", "1500000000", 0},
+        {"uint256", "2nano", "2000000000", 0},
+        {"uint256", "1e18", "1000000000000000000", 0},
+        {"uint256", "15e-1ether", "1500000000000000000", 0},
+        {"uint256", "0x1.8ether", "1800000000000000000", 0},
+        {"uint256", "5 ", "5", 0},
+        {"uint256", "3wei", "3", 0},
+        {"uint256",
+         "115792089237316195423570985008687907853269984665640564039457"
+         "584007913129639935",
+         "115792089237316195423570985008687907853269984665640564039457"
+         "584007913129639935",
+         0},
+        {"int8", "-128", "-128", 0},
+        {"int8", "+127", "127", 0},
+        {"int8", "-0x80", "-128", 0},
+        {"int256", "-1ether", "-1000000000000000000", 0},
+        {"int256",
+         "-57896044618658097711785492504343953926634992332820282019728"
+         "792003956564819968",
+         "-57896044618658097711785492504343953926634992332820282019728"
+         "792003956564819968",
+         0},
 
-    check_text_error("uint8", "256", KP_ERANGE);
-    check_text_error("int8", "-129", KP_ERANGE);
-    check_text_error("int8", "128", KP_ERANGE);
-    check_text_error("int8", "0x80", KP_ERANGE);
-    check_text_error("uint256",
-                     "115792089237316195423570985008687907853269984665640564"
-                     "039457584007913129639936",
-                     KP_ERANGE);
-    check_text_error("uint256", "1e78", KP_ERANGE);
-    check_text_error("uint256", "-1", KP_EINVAL);
-    check_text_error("uint256", "+1", KP_EINVAL);
-    check_text_error("uint256", "", KP_EINVAL);
-    check_text_error("uint256", " 5", KP_EINVAL);
-    check_text_error("uint256", "1.5", KP_EINVAL);
-    check_text_error("uint256", "1.0", KP_EINVAL);
-    check_text_error("uint256", "1.", KP_EINVAL);
-    check_text_error("uint256", "1e-1", KP_EINVAL);
-    check_text_error("uint256", "1 Gwei", KP_EINVAL);
-    check_text_error("uint256", "1 gwei ", KP_EINVAL);
-    check_text_error("uint256", "0.0000000000000000001ether", KP_EINVAL);
-    check_text_error("uint256", "0b12", KP_EINVAL);
-    check_text_error("uint256", "12abc", KP_EINVAL);
+        {"uint8", "256", NULL, KP_ERANGE},
+        {"int8", "-129", NULL, KP_ERANGE},
+        {"int8", "128", NULL, KP_ERANGE},
+        {"int8", "0x80", NULL, KP_ERANGE},
+        {"uint256",
+         "115792089237316195423570985008687907853269984665640564"
+         "039457584007913129639936",
+         NULL, KP_ERANGE},
+        {"uint256", "1e78", NULL, KP_ERANGE},
+        {"uint256", "-1", NULL, KP_EINVAL},
+        {"uint256", "+1", NULL, KP_EINVAL},
+        {"uint256", "", NULL, KP_EINVAL},
+        {"uint256", " 5", NULL, KP_EINVAL},
+        {"uint256", "1.5", NULL, KP_EINVAL},
+        {"uint256", "1.0", NULL, KP_EINVAL},
+        {"uint256", "1.", NULL, KP_EINVAL},
+        {"uint256", "1e-1", NULL, KP_EINVAL},
+        {"uint256", "1 Gwei", NULL, KP_EINVAL},
+        {"uint256", "1 gwei ", NULL, KP_EINVAL},
+        {"uint256", "0.0000000000000000001ether", NULL, KP_EINVAL},
+        {"uint256", "0b12", NULL, KP_EINVAL},
+        {"uint256", "12abc", NULL, KP_EINVAL},
+    };
+
+    (void)state;
+    check_texts(c, sizeof(c) / sizeof(c[0]));
 }
 
 static void
 test_text_hex_bool(void **state)
 {
-    (void)state;
-    check_text("address", "0x70997970c51812dc3a010c7d01b50e0d17dc79c8",
-               "0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
-    check_text("address", "70997970C51812DC3A010C7D01B50E0D17DC79C8",
-               "0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
-    /* cast does not enforce the checksum of mixed-case input. */
-    check_text("address", "0x70997970C51812dc3A010C7d01b50e0d17dc79c8",
-               "0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
-    check_text("bytes", "0x", "0x");
-    check_text("bytes", "ABcd", "0xabcd");
-    check_text("bytes3", "010203", "0x010203");
-    check_text("bool", "true", "true");
-    check_text("bool", "false", "false");
+    static const struct text_case c[] = {
+        {"address", "0x70997970c51812dc3a010c7d01b50e0d17dc79c8",
+         "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", 0},
+        {"address", "70997970C51812DC3A010C7D01B50E0D17DC79C8",
+         "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", 0},
+        /* cast does not enforce the checksum of mixed-case input. */
+        {"address", "0x70997970C51812dc3A010C7d01b50e0d17dc79c8",
+         "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", 0},
+        {"bytes", "0x", "0x", 0},
+        {"bytes", "ABcd", "0xabcd", 0},
+        {"bytes3", "010203", "0x010203", 0},
+        {"bool", "true", "true", 0},
+        {"bool", "false", "false", 0},
 
-    check_text_error("address", "0X70997970c51812dc3a010c7d01b50e0d17dc79c8",
-                     KP_EINVAL);
-    check_text_error("address", "0x70997970c51812dc3a010c7d01b50e0d17dc79",
-                     KP_ERANGE);
-    check_text_error("bytes", "", KP_EINVAL);
-    check_text_error("bytes", "0x1", KP_EINVAL);
-    check_text_error("bytes", "hello", KP_EINVAL);
-    check_text_error("bytes3", "0x0102", KP_ERANGE);
-    check_text_error("bytes3", "0x01020304", KP_ERANGE);
-    check_text_error("bool", "True", KP_EINVAL);
-    check_text_error("bool", "1", KP_EINVAL);
-    check_text_error("bool", "true ", KP_EINVAL);
+        {"address", "0X70997970c51812dc3a010c7d01b50e0d17dc79c8", NULL,
+         KP_EINVAL},
+        {"address", "0x70997970c51812dc3a010c7d01b50e0d17dc79", NULL,
+         KP_ERANGE},
+        {"bytes", "", NULL, KP_EINVAL},
+        {"bytes", "0x1", NULL, KP_EINVAL},
+        {"bytes", "hello", NULL, KP_EINVAL},
+        {"bytes3", "0x0102", NULL, KP_ERANGE},
+        {"bytes3", "0x01020304", NULL, KP_ERANGE},
+        {"bool", "True", NULL, KP_EINVAL},
+        {"bool", "1", NULL, KP_EINVAL},
+        {"bool", "true ", NULL, KP_EINVAL},
+    };
+
+    (void)state;
+    check_texts(c, sizeof(c) / sizeof(c[0]));
 }
 
 static void
 test_text_strings(void **state)
 {
-    (void)state;
-    check_text("string", "hello", "hello");
-    check_text("string", " hello \t", " hello");
-    check_text("string", "'x '", "\"x \"");
-    check_text("string", "'\"x'", "'\"x'");
-    check_text("string", "\"quoted\"", "quoted");
-    check_text("string", "'a\"b'", "a\"b");
-    check_text("string", "a\"", "a\"");
-    check_text("string", "", "");
-    check_text("string", "x\xc2\xa0", "x"); /* U+00A0 is whitespace */
-    check_text("string[]", "[a, b ,\"c,d\", 'e]']",
-               "[\"a\", \"b\", \"c,d\", \"e]\"]");
-    check_text("string[]", "[a)b]", "[\"a)b\"]");
-    check_text("string[]", "['x\"y']", "['x\"y']");
-    check_text("(string,uint8)", "(a] , 1)", "(\"a]\", 1)");
-    check_text("(string,string)", "(\"a\" , b)", "(\"a\", \"b\")");
-    check_text("string[]", "[it's \"x\"]", "[it's \"x\"]");
+    static const struct text_case c[] = {
+        {"string", "hello", "hello", 0},
+        {"string", " hello \t", " hello", 0},
+        {"string", "'x '", "\"x \"", 0},
+        {"string", "'\"x'", "'\"x'", 0},
+        {"string", "\"quoted\"", "quoted", 0},
+        {"string", "'a\"b'", "a\"b", 0},
+        {"string", "a\"", "a\"", 0},
+        {"string", "", "", 0},
+        {"string", "x\xc2\xa0", "x", 0}, /* U+00A0 is whitespace */
+        {"string[]", "[a, b ,\"c,d\", 'e]']", "[\"a\", \"b\", \"c,d\", \"e]\"]",
+         0},
+        {"string[]", "[a)b]", "[\"a)b\"]", 0},
+        {"string[]", "['x\"y']", "['x\"y']", 0},
+        {"(string,uint8)", "(a] , 1)", "(\"a]\", 1)", 0},
+        {"(string,string)", "(\"a\" , b)", "(\"a\", \"b\")", 0},
+        {"string[]", "[it's \"x\"]", "[it's \"x\"]", 0},
 
-    check_text_error("string", "\"open", KP_EINVAL);
-    check_text_error("string", "\"a\"b", KP_EINVAL);
-    check_text_error("string[]", "[,a]", KP_EINVAL);
-    check_text_error("string[]", "[\"a\" , b]", KP_EINVAL);
+        {"string", "\"open", NULL, KP_EINVAL},
+        {"string", "\"a\"b", NULL, KP_EINVAL},
+        {"string[]", "[,a]", NULL, KP_EINVAL},
+        {"string[]", "[\"a\" , b]", NULL, KP_EINVAL},
+    };
+
+    (void)state;
+    check_texts(c, sizeof(c) / sizeof(c[0]));
 }
 
 static void
 test_text_lists(void **state)
 {
-    (void)state;
-    check_text("bool[]", "[ true, false ]", "[true, false]");
-    check_text("bool[]", "[true,false,]", "[true, false]");
-    check_text("uint8[]", "[1 ,2 ]", "[1, 2]");
-    check_text("uint8[]", "[ ]", "[]");
-    check_text("uint8[][]", "[[],]", "[[]]");
-    check_text("(uint8,uint8)", " ( 1 , 2 )", "(1, 2)");
-    check_text("uint256[2][]", "[[1,2],[3,4]]", "[[1, 2], [3, 4]]");
+    static const struct text_case c[] = {
+        {"bool[]", "[ true, false ]", "[true, false]", 0},
+        {"bool[]", "[true,false,]", "[true, false]", 0},
+        {"uint8[]", "[1 ,2 ]", "[1, 2]", 0},
+        {"uint8[]", "[ ]", "[]", 0},
+        {"uint8[][]", "[[],]", "[[]]", 0},
+        {"(uint8,uint8)", " ( 1 , 2 )", "(1, 2)", 0},
+        {"uint256[2][]", "[[1,2],[3,4]]", "[[1, 2], [3, 4]]", 0},
 
-    check_text_error("bool[]", "[true ,false]", KP_EINVAL);
-    check_text_error("bool[]", " [true]", KP_EINVAL);
-    check_text_error("bool[]", "[true] ", KP_EINVAL);
-    check_text_error("uint8[]", "[,]", KP_EINVAL);
-    check_text_error("uint8[]", "[1,,]", KP_EINVAL);
-    check_text_error("uint8[]", "[1", KP_EINVAL);
-    check_text_error("uint8[2]", "[1]", KP_EINVAL);
-    check_text_error("uint8[2]", "[1,2,3]", KP_EINVAL);
-    check_text_error("(uint8,uint8)", "(1,2,)", KP_EINVAL);
-    check_text_error("(uint8,uint8)", "(1)", KP_EINVAL);
-    check_text_error("(uint8,uint8)", "(1,2) ", KP_EINVAL);
-    check_text_error("uint8[][]", "[[1] ,[2]]", KP_EINVAL);
+        {"bool[]", "[true ,false]", NULL, KP_EINVAL},
+        {"bool[]", " [true]", NULL, KP_EINVAL},
+        {"bool[]", "[true] ", NULL, KP_EINVAL},
+        {"uint8[]", "[,]", NULL, KP_EINVAL},
+        {"uint8[]", "[1,,]", NULL, KP_EINVAL},
+        {"uint8[]", "[1", NULL, KP_EINVAL},
+        {"uint8[2]", "[1]", NULL, KP_EINVAL},
+        {"uint8[2]", "[1,2,3]", NULL, KP_EINVAL},
+        {"(uint8,uint8)", "(1,2,)", NULL, KP_EINVAL},
+        {"(uint8,uint8)", "(1)", NULL, KP_EINVAL},
+        {"(uint8,uint8)", "(1,2) ", NULL, KP_EINVAL},
+        {"uint8[][]", "[[1] ,[2]]", NULL, KP_EINVAL},
+    };
+
+    (void)state;
+    check_texts(c, sizeof(c) / sizeof(c[0]));
 }
 
 /* A string that cast's syntax cannot hold in a list comes out escaped. */
@@ -557,6 +595,15 @@ test_encode_values(void **state)
     assert_int_equal(n, 36);
 }
 
+/* abi_encode of `t` as the inputs of `sig`, into out (256 bytes).
+ * Returns: its result.   Out: *n */
+static int
+encode_inputs(uint8_t out[256], size_t *n, const struct abi_sig *sig,
+              const struct abi_value *t)
+{
+    return abi_encode(out, 256, n, sig, sig->inputs, t);
+}
+
 static void
 test_encode_misuse(void **state)
 {
@@ -568,46 +615,38 @@ test_encode_misuse(void **state)
 
     (void)state;
     abi_value_uint64(&v[0], 255);
-    abi_value_int(&v[1], &(struct u256){{(uint64_t)-128, UINT64_MAX,
-                                          UINT64_MAX, UINT64_MAX}});
+    abi_value_int(&v[1], &(struct u256){{(uint64_t)-128, UINT64_MAX, UINT64_MAX,
+                                         UINT64_MAX}});
     abi_value_fixed_bytes(&v[2], (const uint8_t *)"ab", 2);
     abi_value_bool(&items[0], true);
     abi_value_bool(&items[1], false);
     abi_value_list(&v[3], ABI_FIXED_ARRAY, items, 2);
     abi_value_list(&t, ABI_TUPLE, v, 4);
-    assert_int_equal(abi_encode(out, sizeof(out), &n, sig, sig->inputs, &t),
-                     0);
+    assert_int_equal(encode_inputs(out, &n, sig, &t), 0);
     assert_int_equal(n, 5 * 32);
     assert_int_equal(out[31], 255);
     assert_int_equal(out[32], 0xff);
     assert_int_equal(out[63], 0x80);
 
     abi_value_uint64(&v[0], 256); /* uint8 out of range */
-    assert_int_equal(abi_encode(out, sizeof(out), &n, sig, sig->inputs, &t),
-                     KP_ERANGE);
+    assert_int_equal(encode_inputs(out, &n, sig, &t), KP_ERANGE);
     assert_int_equal(n, 0);
     abi_value_uint64(&v[0], 1);
     abi_value_int(&v[1], &(struct u256){{128, 0, 0, 0}}); /* int8 */
-    assert_int_equal(abi_encode(out, sizeof(out), &n, sig, sig->inputs, &t),
-                     KP_ERANGE);
+    assert_int_equal(encode_inputs(out, &n, sig, &t), KP_ERANGE);
     u256_from_u64(&big, 1);
     abi_value_int(&v[1], &big);
     abi_value_fixed_bytes(&v[2], (const uint8_t *)"abc", 3); /* bytes2 */
-    assert_int_equal(abi_encode(out, sizeof(out), &n, sig, sig->inputs, &t),
-                     KP_ERANGE);
+    assert_int_equal(encode_inputs(out, &n, sig, &t), KP_ERANGE);
     abi_value_uint64(&v[2], 1); /* wrong kind */
-    assert_int_equal(abi_encode(out, sizeof(out), &n, sig, sig->inputs, &t),
-                     KP_EINVAL);
+    assert_int_equal(encode_inputs(out, &n, sig, &t), KP_EINVAL);
     abi_value_fixed_bytes(&v[2], (const uint8_t *)"ab", 2);
     abi_value_list(&v[3], ABI_FIXED_ARRAY, items, 1); /* count */
-    assert_int_equal(abi_encode(out, sizeof(out), &n, sig, sig->inputs, &t),
-                     KP_EINVAL);
+    assert_int_equal(encode_inputs(out, &n, sig, &t), KP_EINVAL);
     abi_value_list(&v[3], ABI_ARRAY, items, 2); /* array kind */
-    assert_int_equal(abi_encode(out, sizeof(out), &n, sig, sig->inputs, &t),
-                     KP_EINVAL);
+    assert_int_equal(encode_inputs(out, &n, sig, &t), KP_EINVAL);
     abi_value_list(&t, ABI_TUPLE, v, 3); /* member count */
-    assert_int_equal(abi_encode(out, sizeof(out), &n, sig, sig->inputs, &t),
-                     KP_EINVAL);
+    assert_int_equal(encode_inputs(out, &n, sig, &t), KP_EINVAL);
 }
 
 static void

@@ -22,9 +22,6 @@
 #include "tests/chain/evtest.h"
 #include "tests/chain/tcpproxy.h"
 
-static struct ts_anvil anvil;
-static char contract[43];
-
 /* ---- what the stream delivered ---- */
 
 #define MAX_REC 256
@@ -101,16 +98,12 @@ static int
 fx_setup(void **state)
 {
     struct fx *f = calloc(1, sizeof(*f));
-    struct rpc_endpoint_cfg ep = {.url = anvil.http};
+    struct rpc_endpoint_cfg ep = {.url = evt_node.http};
     struct rpc_opts o;
 
     if (f == NULL || uv_loop_init(&f->loop) != 0)
         return -1;
-    rpc_opts_init(&o);
-    o.head_poll_ms = 0;
-    o.timeout_ms = 5000;
-    o.backoff_base_ms = 20;
-    o.backoff_max_ms = 100;
+    ts_rpc_opts_init(&o);
     o.seed = 5;
     if (rpc_client_new(&f->rpc, &f->loop, NULL, &ep, 1, &o) != 0)
         return -1;
@@ -137,15 +130,15 @@ fx_teardown(void **state)
 enum ws_mode { WS_NONE, WS_DIRECT, WS_PROXY };
 
 /* Filters: 0 = contract + our topic, 1 = contract + a topic never logged,
- * 2 = contract, any topic. Our logs match 0 and 2. */
+ * 2 = evt_contract, any topic. Our logs match 0 and 2. */
 static void
 filters_init(struct evlog_filter fl[3])
 {
     memset(fl, 0, 3 * sizeof(*fl));
     for (int i = 0; i < 3; i++) {
         fl[i].naddrs = 1;
-        assert_int_equal(hex_decode_exact(fl[i].addrs[0].b, 20, contract, 42),
-                         0);
+        assert_int_equal(
+            hex_decode_exact(fl[i].addrs[0].b, 20, evt_contract, 42), 0);
     }
     fl[0].nalts[0] = 1;
     memset(fl[0].topics[0][0], 0x11, 32);
@@ -186,9 +179,10 @@ fx_start(struct fx *f, enum ws_mode mode, struct events_opts *o)
         wo.backoff_base_ms = 20;
         wo.backoff_max_ms = 100;
         wo.seed = 3;
-        snprintf(url, sizeof(url), "%s", anvil.ws);
+        snprintf(url, sizeof(url), "%s", evt_node.ws);
         if (mode == WS_PROXY) {
-            assert_int_equal(tcpproxy_start(&f->px, &f->loop, anvil.port), 0);
+            assert_int_equal(tcpproxy_start(&f->px, &f->loop, evt_node.port),
+                             0);
             f->px_on = true;
             snprintf(url, sizeof(url), "ws://127.0.0.1:%d", f->px.port);
         }
@@ -221,7 +215,7 @@ wait_live(struct fx *f)
 static void
 emit(struct fx *f, uint64_t tag)
 {
-    assert_int_equal(evt_emit(&f->loop, f->rpc, contract, tag), 0);
+    assert_int_equal(evt_emit(&f->loop, f->rpc, evt_contract, tag), 0);
 }
 
 static void
@@ -343,7 +337,7 @@ reorg(struct fx *f, int depth, uint64_t tag, int offset)
     snprintf(params, sizeof(params),
              "[%d,[[{\"from\":\"" EVT_DEV "\",\"to\":\"%s\","
              "\"data\":\"0x%064llx\"},%d]]]",
-             depth, contract, (unsigned long long)tag, offset);
+             depth, evt_contract, (unsigned long long)tag, offset);
     assert_int_equal(evt_rpc(&f->loop, f->rpc, "anvil_reorg", params, NULL, 0),
                      0);
 }
@@ -483,7 +477,7 @@ test_chunk_shrinks_on_reply_cap(void **state)
 {
     struct fx *f = *state;
     struct events_opts o = test_opts();
-    struct rpc_endpoint_cfg ep = {.url = anvil.http};
+    struct rpc_endpoint_cfg ep = {.url = evt_node.http};
     struct rpc_opts ro;
     uint64_t start = evt_block_number(&f->loop, f->rpc) + 1;
 
@@ -550,7 +544,7 @@ test_heads_only(void **state)
     struct ws_opts wo;
 
     ws_opts_init(&wo);
-    assert_int_equal(ws_client_new(&f->ws, &f->loop, anvil.ws, &wo), 0);
+    assert_int_equal(ws_client_new(&f->ws, &f->loop, evt_node.ws, &wo), 0);
     assert_int_equal(events_new(&f->ev, &f->loop, f->rpc, f->ws, NULL, 0, &o,
                                 &(struct events_callbacks){on_head, NULL, NULL},
                                 f),
@@ -611,22 +605,6 @@ test_misuse(void **state)
     events_free(ev);
 }
 
-static int
-group_setup(void **state)
-{
-    (void)state;
-    lws_set_log_level(LLL_ERR, NULL);
-    return evt_anvil_with_contract(&anvil, contract);
-}
-
-static int
-group_teardown(void **state)
-{
-    (void)state;
-    ts_anvil_stop(&anvil);
-    return 0;
-}
-
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int
@@ -644,5 +622,5 @@ main(void)
         T(test_heads_only),
     };
 
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, evt_group_setup, evt_group_teardown);
 }

@@ -21,9 +21,6 @@
 #include "tests/chain/evtest.h"
 #include "tests/chain/wssrv.h"
 
-static struct evt_anvil anvil;
-static char contract[43];
-
 struct fx {
     uv_loop_t loop;
     struct rpc_client *rpc;
@@ -100,15 +97,13 @@ static int
 fx_setup(void **state)
 {
     struct fx *f = calloc(1, sizeof(*f));
-    struct rpc_endpoint_cfg ep = {.url = anvil.http};
+    struct rpc_endpoint_cfg ep = {.url = evt_node.http};
     struct rpc_opts o;
 
     if (f == NULL || uv_loop_init(&f->loop) != 0)
         return -1;
-    rpc_opts_init(&o);
-    o.head_poll_ms = 0;
-    o.backoff_base_ms = 20;
-    o.backoff_max_ms = 100;
+    ts_rpc_opts_init(&o);
+    o.timeout_ms = 10000; /* the client's default */
     o.seed = 5;
     if (rpc_client_new(&f->rpc, &f->loop, NULL, &ep, 1, &o) != 0 ||
         wssrv_start(&f->srv, &f->loop) != 0)
@@ -129,7 +124,7 @@ fx_teardown(void **state)
     ws_client_free(f->ws);
     rpc_client_free(f->rpc);
     wssrv_stop(&f->srv);
-    rc = evt_drain(&f->loop);
+    rc = ts_loop_close(&f->loop);
     free(f);
     return rc == 0 ? 0 : -1;
 }
@@ -143,7 +138,7 @@ fx_start(struct fx *f, struct events_opts *o)
 
     memset(&fl, 0, sizeof(fl));
     fl.naddrs = 1;
-    assert_int_equal(hex_decode_exact(fl.addrs[0].b, 20, contract, 42), 0);
+    assert_int_equal(hex_decode_exact(fl.addrs[0].b, 20, evt_contract, 42), 0);
     o->from_set = true;
     o->from_block = evt_block_number(&f->loop, f->rpc) + 1;
     o->retry_base_ms = 20;
@@ -174,14 +169,14 @@ emit_and_read(struct fx *f, uint64_t tag, char *hdr, size_t hcap, char *log,
     cJSON *arr, *one;
     char *s;
 
-    assert_int_equal(evt_emit(&f->loop, f->rpc, contract, tag), 0);
+    assert_int_equal(evt_emit(&f->loop, f->rpc, evt_contract, tag), 0);
     assert_int_equal(evt_rpc(&f->loop, f->rpc, "eth_getBlockByNumber",
                              "[\"latest\",false]", hdr, hcap),
                      0);
     snprintf(params, sizeof(params),
              "[{\"address\":\"%s\",\"fromBlock\":"
              "\"latest\",\"toBlock\":\"latest\"}]",
-             contract);
+             evt_contract);
     assert_int_equal(
         evt_rpc(&f->loop, f->rpc, "eth_getLogs", params, out, sizeof(out)), 0);
     arr = cJSON_Parse(out);
@@ -216,11 +211,11 @@ test_removed_notification(void **state)
 
     events_opts_init(&o);
     fx_start(f, &o);
-    assert_true(evt_run_until(&f->loop, is_live, f, 10000));
+    assert_true(ts_run_until(&f->loop, is_live, f, 10000));
     emit_and_read(f, 91, hdr, sizeof(hdr), log, sizeof(log));
     notify(f, "0xHH", hdr);
     notify(f, "0xL0", log);
-    assert_true(evt_run_count(&f->loop, &f->nlogs, 1, 10000));
+    assert_true(ts_run_count(&f->loop, &f->nlogs, 1, 10000));
     assert_false(f->last_removed);
     st = events_stats(f->ev);
     assert_int_equal(st->live_logs, 1);
@@ -231,7 +226,7 @@ test_removed_notification(void **state)
     assert_non_null(p);
     memcpy(p, "\"removed\":true ", 15);
     notify(f, "0xL0", removed);
-    assert_true(evt_run_count(&f->loop, &f->nremoved, 1, 10000));
+    assert_true(ts_run_count(&f->loop, &f->nremoved, 1, 10000));
     assert_true(f->last_removed);
     assert_int_equal(st->removed_logs, 1);
     /* Withdrawn twice: announced once. */
@@ -246,7 +241,7 @@ test_removed_notification(void **state)
                              "[\"latest\",false]", hdr, sizeof(hdr)),
                      0);
     notify(f, "0xHH", hdr);
-    assert_true(evt_run_count(&f->loop, &f->nheads, 3, 5000));
+    assert_true(ts_run_count(&f->loop, &f->nheads, 3, 5000));
     assert_int_equal(f->nheads, 3);
     assert_int_equal(f->nremoved, 1);
     assert_int_equal(f->nlogs, 1);
@@ -263,7 +258,7 @@ test_oversized_notification(void **state)
     events_opts_init(&o);
     o.max_log_data = 40; /* our logs carry 32 bytes */
     fx_start(f, &o);
-    assert_true(evt_run_until(&f->loop, is_live, f, 10000));
+    assert_true(ts_run_until(&f->loop, is_live, f, 10000));
     emit_and_read(f, 92, hdr, sizeof(hdr), log, sizeof(log));
     /* The same log with 100 bytes of data. */
     p = strstr(log, "\"data\":\"0x");
@@ -276,7 +271,7 @@ test_oversized_notification(void **state)
     notify(f, "0xHH", hdr);
     notify(f, "0xL0", big);
     notify(f, "0xL0", log);
-    assert_true(evt_run_count(&f->loop, &f->nlogs, 1, 10000));
+    assert_true(ts_run_count(&f->loop, &f->nlogs, 1, 10000));
     assert_int_equal(events_stats(f->ev)->dropped_logs, 1);
     assert_int_equal(f->last.data_len, 32);
 }
@@ -290,26 +285,13 @@ test_subscribe_refused_polls(void **state)
     f->refuse = true;
     events_opts_init(&o);
     fx_start(f, &o);
-    assert_int_equal(evt_emit(&f->loop, f->rpc, contract, 93), 0);
-    assert_int_equal(evt_emit(&f->loop, f->rpc, contract, 94), 0);
-    assert_true(evt_run_count(&f->loop, &f->nlogs, 2, 10000));
+    assert_int_equal(evt_emit(&f->loop, f->rpc, evt_contract, 93), 0);
+    assert_int_equal(evt_emit(&f->loop, f->rpc, evt_contract, 94), 0);
+    assert_true(ts_run_count(&f->loop, &f->nlogs, 2, 10000));
     assert_false(events_stats(f->ev)->live);
     assert_int_equal(events_stats(f->ev)->backfilled_logs, 2);
     assert_non_null(strstr(events_last_error(f->ev), "refused"));
     assert_true(f->subs >= 1);
-}
-
-struct elapsed {
-    uv_loop_t *loop;
-    uint64_t until;
-};
-
-static bool
-time_passed(void *arg)
-{
-    struct elapsed *e = arg;
-
-    return uv_now(e->loop) >= e->until;
 }
 
 static void
@@ -317,14 +299,13 @@ test_head_from_node_ahead(void **state)
 {
     struct fx *f = *state;
     struct events_opts o;
-    struct elapsed e;
     char hdr[1024];
     uint64_t head, before;
 
     events_opts_init(&o);
     fx_start(f, &o);
-    assert_true(evt_run_until(&f->loop, is_live, f, 10000));
-    assert_true(evt_run_count(&f->loop, &f->nheads, 1, 10000)); /* anchor */
+    assert_true(ts_run_until(&f->loop, is_live, f, 10000));
+    assert_true(ts_run_count(&f->loop, &f->nheads, 1, 10000)); /* anchor */
     head = evt_block_number(&f->loop, f->rpc);
     /* A head the HTTP node does not have. */
     snprintf(hdr, sizeof(hdr),
@@ -333,47 +314,14 @@ test_head_from_node_ahead(void **state)
              (unsigned long long)head + 1, 0xabc, 0xdef);
     before = rpc_endpoint_stats(f->rpc, 0)->requests;
     notify(f, "0xHH", hdr);
-    uv_update_time(&f->loop);
-    e.loop = &f->loop;
-    e.until = uv_now(&f->loop) + 1000;
-    evt_run_until(&f->loop, time_passed, &e, 3000);
+    ts_run_for(&f->loop, 1000);
     /* Reads every 20, 40, 80, 160, 200, 200... ms: a handful, not
      * hundreds. */
     assert_true(rpc_endpoint_stats(f->rpc, 0)->requests - before <= 15);
     assert_true(rpc_endpoint_stats(f->rpc, 0)->requests - before >= 3);
     /* When the block does come, the stream moves on. */
-    assert_int_equal(evt_emit(&f->loop, f->rpc, contract, 95), 0);
-    assert_true(evt_run_count(&f->loop, &f->nlogs, 1, 10000));
-}
-
-static int
-group_setup(void **state)
-{
-    uv_loop_t loop;
-    struct rpc_client *c = NULL;
-    struct rpc_endpoint_cfg ep;
-    int rc;
-
-    (void)state;
-    lws_set_log_level(LLL_ERR, NULL);
-    if (evt_anvil_spawn(&anvil) != 0 || evt_anvil_wait(&anvil) != 0)
-        return -1;
-    ep = (struct rpc_endpoint_cfg){.url = anvil.http};
-    uv_loop_init(&loop);
-    if (rpc_client_new(&c, &loop, NULL, &ep, 1, NULL) != 0)
-        return -1;
-    rc = evt_deploy(&loop, c, contract);
-    rpc_client_free(c);
-    evt_drain(&loop);
-    return rc;
-}
-
-static int
-group_teardown(void **state)
-{
-    (void)state;
-    evt_anvil_kill(&anvil);
-    return 0;
+    assert_int_equal(evt_emit(&f->loop, f->rpc, evt_contract, 95), 0);
+    assert_true(ts_run_count(&f->loop, &f->nlogs, 1, 10000));
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -388,5 +336,5 @@ main(void)
         T(test_head_from_node_ahead),
     };
 
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, evt_group_setup, evt_group_teardown);
 }

@@ -19,8 +19,6 @@
 #include "tests/chain/evtest.h"
 #include "tests/chain/tcpproxy.h"
 
-static struct evt_anvil anvil;
-
 /* ---- fixture ---- */
 
 struct wfx {
@@ -89,7 +87,7 @@ wfx_teardown(void **state)
     ws_client_free(f->w);
     if (f->px_on)
         tcpproxy_stop(&f->px);
-    rc = evt_drain(&f->loop);
+    rc = ts_loop_close(&f->loop);
     free(f);
     return rc == 0 ? 0 : -1;
 }
@@ -114,11 +112,11 @@ wfx_client(struct wfx *f, bool proxied, const struct ws_opts *o)
     char url[96];
 
     if (proxied) {
-        assert_int_equal(tcpproxy_start(&f->px, &f->loop, anvil.port), 0);
+        assert_int_equal(tcpproxy_start(&f->px, &f->loop, evt_node.port), 0);
         f->px_on = true;
         snprintf(url, sizeof(url), "ws://127.0.0.1:%d/?key=SECRET", f->px.port);
     } else {
-        snprintf(url, sizeof(url), "%s", anvil.ws);
+        snprintf(url, sizeof(url), "%s", evt_node.ws);
     }
     assert_int_equal(ws_client_new(&f->w, &f->loop, url, o), 0);
     ws_set_handler(f->w, &handler, f);
@@ -149,18 +147,18 @@ test_request_reply(void **state)
     wfx_client(f, false, &o);
     assert_false(ws_is_open(f->w));
     assert_int_equal(ws_send_text(f->w, "x", 1), KP_ESTATE);
-    assert_true(evt_run_count(&f->loop, &f->opens, 1, 10000));
+    assert_true(ts_run_count(&f->loop, &f->opens, 1, 10000));
     assert_true(ws_is_open(f->w));
     send_req(f, "eth_chainId", "[]");
     send_req(f, "eth_chainId", "[]"); /* two queued at once */
-    assert_true(evt_run_count(&f->loop, &f->msgs, 2, 10000));
+    assert_true(ts_run_count(&f->loop, &f->msgs, 2, 10000));
     assert_non_null(strstr(f->last_msg, "\"0x7a69\""));
     assert_int_equal(ws_stats(f->w)->connects, 1);
     assert_int_equal(ws_stats(f->w)->messages_in, 2);
     assert_int_equal(ws_stats(f->w)->messages_out, 2);
     assert_int_equal(ws_stats(f->w)->dropped_out, 1);
     assert_int_equal(f->closes, 0);
-    assert_string_equal(ws_name(f->w), anvil.ws);
+    assert_string_equal(ws_name(f->w), evt_node.ws);
 }
 
 static void
@@ -171,17 +169,17 @@ test_message_cap(void **state)
 
     o.max_message = 100;
     wfx_client(f, false, &o);
-    assert_true(evt_run_count(&f->loop, &f->opens, 1, 10000));
+    assert_true(ts_run_count(&f->loop, &f->opens, 1, 10000));
     /* A block is far over 100 bytes: the connection goes, and comes back. */
     send_req(f, "eth_getBlockByNumber", "[\"0x0\",false]");
-    assert_true(evt_run_count(&f->loop, &f->closes, 1, 10000));
+    assert_true(ts_run_count(&f->loop, &f->closes, 1, 10000));
     assert_int_equal(f->last_err, KP_ELIMIT);
     assert_int_equal(f->msgs, 0);
     assert_int_equal(ws_stats(f->w)->oversized, 1);
-    assert_true(evt_run_count(&f->loop, &f->opens, 2, 10000));
+    assert_true(ts_run_count(&f->loop, &f->opens, 2, 10000));
     /* Small replies still pass. */
     send_req(f, "eth_chainId", "[]");
-    assert_true(evt_run_count(&f->loop, &f->msgs, 1, 10000));
+    assert_true(ts_run_count(&f->loop, &f->msgs, 1, 10000));
     assert_non_null(strstr(f->last_msg, "0x7a69"));
 }
 
@@ -192,43 +190,19 @@ test_drop_and_reconnect(void **state)
     struct ws_opts o = quick_opts();
 
     wfx_client(f, true, &o);
-    assert_true(evt_run_count(&f->loop, &f->opens, 1, 10000));
+    assert_true(ts_run_count(&f->loop, &f->opens, 1, 10000));
     tcpproxy_drop_all(&f->px);
-    assert_true(evt_run_count(&f->loop, &f->closes, 1, 10000));
+    assert_true(ts_run_count(&f->loop, &f->closes, 1, 10000));
     assert_int_equal(f->last_err, KP_ETRANSPORT);
     assert_false(ws_is_open(f->w));
     /* The display name and errors never show the path or the key. */
     assert_null(strstr(ws_last_error(f->w), "SECRET"));
     assert_null(strstr(ws_name(f->w), "key"));
-    assert_true(evt_run_count(&f->loop, &f->opens, 2, 10000));
+    assert_true(ts_run_count(&f->loop, &f->opens, 2, 10000));
     send_req(f, "eth_chainId", "[]");
-    assert_true(evt_run_count(&f->loop, &f->msgs, 1, 10000));
+    assert_true(ts_run_count(&f->loop, &f->msgs, 1, 10000));
     assert_int_equal(ws_stats(f->w)->connects, 2);
     assert_int_equal(ws_stats(f->w)->disconnects, 1);
-}
-
-struct elapsed {
-    uv_loop_t *loop;
-    uint64_t until;
-};
-
-static bool
-time_passed(void *arg)
-{
-    struct elapsed *e = arg;
-
-    return uv_now(e->loop) >= e->until;
-}
-
-static void
-run_for(uv_loop_t *loop, uint64_t ms)
-{
-    struct elapsed e;
-
-    uv_update_time(loop);
-    e.loop = loop;
-    e.until = uv_now(loop) + ms;
-    evt_run_until(loop, time_passed, &e, ms + 1000);
 }
 
 static void
@@ -238,7 +212,7 @@ test_backoff_while_down(void **state)
     struct ws_opts o = quick_opts();
     uint64_t attempts;
 
-    assert_int_equal(tcpproxy_start(&f->px, &f->loop, anvil.port), 0);
+    assert_int_equal(tcpproxy_start(&f->px, &f->loop, evt_node.port), 0);
     f->px_on = true;
     tcpproxy_set_mode(&f->px, TP_REFUSE);
     {
@@ -249,7 +223,7 @@ test_backoff_while_down(void **state)
     }
     ws_set_handler(f->w, &handler, f);
     assert_int_equal(ws_start(f->w), 0);
-    run_for(&f->loop, 1200);
+    ts_run_for(&f->loop, 1200);
     attempts = ws_stats(f->w)->attempts;
     /* Delays of 10-20, 20-40, 40-80, then 80-160 ms: about 10 attempts in
      * 1.2 s. Without a backoff there would be hundreds; without the cap,
@@ -261,7 +235,7 @@ test_backoff_while_down(void **state)
     assert_int_equal(f->closes, 0); /* never open: nothing to report */
     assert_true(strlen(ws_last_error(f->w)) > 0);
     tcpproxy_set_mode(&f->px, TP_FORWARD);
-    assert_true(evt_run_count(&f->loop, &f->opens, 1, 5000));
+    assert_true(ts_run_count(&f->loop, &f->opens, 1, 5000));
 }
 
 static void
@@ -273,12 +247,12 @@ test_idle_timeout(void **state)
     o.ping_ms = 50;
     o.idle_timeout_ms = 300;
     wfx_client(f, true, &o);
-    assert_true(evt_run_count(&f->loop, &f->opens, 1, 10000));
+    assert_true(ts_run_count(&f->loop, &f->opens, 1, 10000));
     tcpproxy_set_mode(&f->px, TP_BLACKHOLE);
-    assert_true(evt_run_count(&f->loop, &f->closes, 1, 3000));
+    assert_true(ts_run_count(&f->loop, &f->closes, 1, 3000));
     assert_int_equal(f->last_err, KP_ETIMEOUT);
     tcpproxy_set_mode(&f->px, TP_FORWARD);
-    assert_true(evt_run_count(&f->loop, &f->opens, 2, 5000));
+    assert_true(ts_run_count(&f->loop, &f->opens, 2, 5000));
 }
 
 static void
@@ -290,8 +264,8 @@ test_pings_keep_quiet_connection(void **state)
     o.ping_ms = 40;
     o.idle_timeout_ms = 200;
     wfx_client(f, false, &o);
-    assert_true(evt_run_count(&f->loop, &f->opens, 1, 10000));
-    run_for(&f->loop, 800); /* four idle timeouts' worth of silence */
+    assert_true(ts_run_count(&f->loop, &f->opens, 1, 10000));
+    ts_run_for(&f->loop, 800); /* four idle timeouts' worth of silence */
     assert_true(ws_is_open(f->w));
     assert_int_equal(f->closes, 0);
     assert_true(ws_stats(f->w)->pings >= 8);
@@ -306,7 +280,7 @@ test_connect_timeout(void **state)
 
     /* TCP connects, the handshake is never answered. */
     o.connect_timeout_ms = 150;
-    assert_int_equal(tcpproxy_start(&f->px, &f->loop, anvil.port), 0);
+    assert_int_equal(tcpproxy_start(&f->px, &f->loop, evt_node.port), 0);
     f->px_on = true;
     tcpproxy_set_mode(&f->px, TP_BLACKHOLE);
     {
@@ -317,14 +291,14 @@ test_connect_timeout(void **state)
     }
     ws_set_handler(f->w, &handler, f);
     ws_start(f->w);
-    run_for(&f->loop, 700);
+    ts_run_for(&f->loop, 700);
     assert_true(ws_stats(f->w)->failures >= 2);
     assert_int_equal(f->opens, 0);
     assert_non_null(strstr(ws_last_error(f->w), "timed out"));
     /* Abandoned attempts do not pile up. */
     assert_true(tcpproxy_live(&f->px) <= 2);
     tcpproxy_set_mode(&f->px, TP_FORWARD);
-    assert_true(evt_run_count(&f->loop, &f->opens, 1, 5000));
+    assert_true(ts_run_count(&f->loop, &f->opens, 1, 5000));
 }
 
 static void
@@ -334,10 +308,10 @@ test_free_from_handler(void **state)
     struct ws_opts o = quick_opts();
 
     wfx_client(f, false, &o);
-    assert_true(evt_run_count(&f->loop, &f->opens, 1, 10000));
+    assert_true(ts_run_count(&f->loop, &f->opens, 1, 10000));
     f->free_in_handler = true;
     send_req(f, "eth_chainId", "[]");
-    assert_true(evt_run_count(&f->loop, &f->msgs, 1, 10000));
+    assert_true(ts_run_count(&f->loop, &f->msgs, 1, 10000));
     assert_null(f->w);
     /* Teardown drains the loop: ASan sees any use after free. */
 }
@@ -422,7 +396,7 @@ test_misuse(void **state)
     assert_string_equal(ws_last_error(w), "");
     ws_client_free(w);
     ws_client_free(NULL);
-    assert_int_equal(evt_drain(&loop), 0);
+    assert_int_equal(ts_loop_close(&loop), 0);
 }
 
 static void
@@ -436,25 +410,7 @@ test_headers_sent(void **state)
     o.headers = hdrs;
     o.nheaders = 2;
     wfx_client(f, false, &o);
-    assert_true(evt_run_count(&f->loop, &f->opens, 1, 10000));
-}
-
-static int
-group_setup(void **state)
-{
-    (void)state;
-    lws_set_log_level(LLL_ERR, NULL);
-    if (evt_anvil_spawn(&anvil) != 0 || evt_anvil_wait(&anvil) != 0)
-        return -1;
-    return 0;
-}
-
-static int
-group_teardown(void **state)
-{
-    (void)state;
-    evt_anvil_kill(&anvil);
-    return 0;
+    assert_true(ts_run_count(&f->loop, &f->opens, 1, 10000));
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, wfx_setup, wfx_teardown)
@@ -476,5 +432,6 @@ main(void)
         T(test_headers_sent),
     };
 
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, evt_group_setup_node,
+                                  evt_group_teardown);
 }

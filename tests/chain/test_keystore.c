@@ -23,6 +23,7 @@
 #include "chain/hex.h"
 #include "chain/keystore.h"
 #include "chain/keystore_int.h"
+#include "tests/support/tmp.h"
 
 #include <openssl/evp.h>
 
@@ -805,15 +806,15 @@ static int
 setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "%s/kp-keystore-XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return ts_tmpdir_make(tmpdir, sizeof(tmpdir), "keystore");
 }
 
 static int
 teardown(void **state)
 {
     (void)state;
+    /* rmdir, not ts_tmpdir_remove: a test that leaves a file behind
+     * fails here. */
     return rmdir(tmpdir);
 }
 

@@ -15,15 +15,7 @@
 #include "chain/hex.h"
 #include "chain/keccak.h"
 #include "chain/rlp.h"
-
-static size_t
-unhex(uint8_t *out, size_t cap, const char *h)
-{
-    size_t n;
-
-    assert_int_equal(hex_decode(out, cap, &n, h, strlen(h)), 0);
-    return n;
-}
+#include "tests/support/check.h"
 
 /* Compare the encoder's output with expected hex, then decode it back
  * and check it is one valid item spanning the buffer. */
@@ -32,13 +24,37 @@ expect_enc(struct rlp_enc *e, const char *want_hex)
 {
     uint8_t want[2048];
     struct rlp_item it;
-    size_t n, wn = unhex(want, sizeof(want), want_hex);
+    size_t n, wn = ts_unhex(want, sizeof(want), want_hex);
 
     assert_int_equal(rlp_enc_finish(e, &n), 0);
     assert_int_equal(n, wn);
     assert_memory_equal(e->buf, want, n);
     assert_int_equal(rlp_decode(&it, e->buf, n), 0);
     assert_int_equal(rlp_validate(&it), 0);
+}
+
+/* A lone integer encodes as `want_hex`. */
+static void
+expect_u64(uint64_t v, const char *want_hex)
+{
+    uint8_t buf[16];
+    struct rlp_enc e;
+
+    rlp_enc_init(&e, buf, sizeof(buf));
+    rlp_put_u64(&e, v);
+    expect_enc(&e, want_hex);
+}
+
+/* A lone string of `len` bytes at `p` encodes as `want_hex`. */
+static void
+expect_bytes(const char *p, size_t len, const char *want_hex)
+{
+    uint8_t buf[256];
+    struct rlp_enc e;
+
+    rlp_enc_init(&e, buf, sizeof(buf));
+    rlp_put_bytes(&e, (const uint8_t *)p, len);
+    expect_enc(&e, want_hex);
 }
 
 static void
@@ -49,9 +65,7 @@ test_wiki_examples(void **state)
     size_t m, m2, m3;
 
     (void)state;
-    rlp_enc_init(&e, buf, sizeof(buf));
-    rlp_put_bytes(&e, (const uint8_t *)"dog", 3);
-    expect_enc(&e, "83646f67");
+    expect_bytes("dog", 3, "83646f67");
 
     rlp_enc_init(&e, buf, sizeof(buf));
     m = rlp_list_begin(&e);
@@ -60,29 +74,16 @@ test_wiki_examples(void **state)
     rlp_list_end(&e, m);
     expect_enc(&e, "c88363617483646f67");
 
-    rlp_enc_init(&e, buf, sizeof(buf));
-    rlp_put_bytes(&e, NULL, 0);
-    expect_enc(&e, "80");
+    expect_bytes(NULL, 0, "80");
 
     rlp_enc_init(&e, buf, sizeof(buf));
     rlp_list_end(&e, rlp_list_begin(&e));
     expect_enc(&e, "c0");
 
-    rlp_enc_init(&e, buf, sizeof(buf));
-    rlp_put_u64(&e, 0);
-    expect_enc(&e, "80");
-
-    rlp_enc_init(&e, buf, sizeof(buf));
-    rlp_put_bytes(&e, (const uint8_t *)"\0", 1);
-    expect_enc(&e, "00");
-
-    rlp_enc_init(&e, buf, sizeof(buf));
-    rlp_put_u64(&e, 15);
-    expect_enc(&e, "0f");
-
-    rlp_enc_init(&e, buf, sizeof(buf));
-    rlp_put_u64(&e, 1024);
-    expect_enc(&e, "820400");
+    expect_u64(0, "80");
+    expect_bytes("\0", 1, "00");
+    expect_u64(15, "0f");
+    expect_u64(1024, "820400");
 
     /* [ [], [[]], [ [], [[]] ] ] */
     rlp_enc_init(&e, buf, sizeof(buf));
@@ -100,15 +101,9 @@ test_wiki_examples(void **state)
     rlp_list_end(&e, m);
     expect_enc(&e, "c7c0c1c0c3c0c1c0");
 
-    rlp_enc_init(&e, buf, sizeof(buf));
-    rlp_put_bytes(
-        &e,
-        (const uint8_t *)"Lorem ipsum dolor sit amet, consectetur adipisicing "
-                         "elit",
-        56);
-    expect_enc(&e,
-               "b8384c6f72656d20697073756d20646f6c6f722073697420616d65742c"
-               "20636f6e7365637465747572206164697069736963696e6720656c6974");
+    expect_bytes("Lorem ipsum dolor sit amet, consectetur adipisicing elit", 56,
+                 "b8384c6f72656d20697073756d20646f6c6f722073697420616d65742c"
+                 "20636f6e7365637465747572206164697069736963696e6720656c6974");
 }
 
 static void
@@ -119,15 +114,9 @@ test_integers(void **state)
     struct u256 v;
 
     (void)state;
-    rlp_enc_init(&e, buf, sizeof(buf));
-    rlp_put_u64(&e, 0x7f);
-    expect_enc(&e, "7f");
-    rlp_enc_init(&e, buf, sizeof(buf));
-    rlp_put_u64(&e, 0x80);
-    expect_enc(&e, "8180");
-    rlp_enc_init(&e, buf, sizeof(buf));
-    rlp_put_u64(&e, UINT64_MAX);
-    expect_enc(&e, "88ffffffffffffffff");
+    expect_u64(0x7f, "7f");
+    expect_u64(0x80, "8180");
+    expect_u64(UINT64_MAX, "88ffffffffffffffff");
 
     memset(&v, 0xff, sizeof(v));
     rlp_enc_init(&e, buf, sizeof(buf));
@@ -206,7 +195,7 @@ static int
 decode_hex(struct rlp_item *it, const char *h)
 {
     static uint8_t buf[256];
-    size_t n = unhex(buf, sizeof(buf), h);
+    size_t n = ts_unhex(buf, sizeof(buf), h);
 
     return rlp_decode(it, buf, n);
 }
@@ -299,7 +288,7 @@ test_iteration(void **state)
     uint8_t buf[64];
     struct rlp_item it, items[4], list;
     struct rlp_iter iter;
-    size_t n = unhex(buf, sizeof(buf), "c88363617483646f67"), count;
+    size_t n = ts_unhex(buf, sizeof(buf), "c88363617483646f67"), count;
 
     (void)state;
     assert_int_equal(rlp_decode(&list, buf, n), 0);
@@ -317,7 +306,7 @@ test_iteration(void **state)
     assert_int_equal(rlp_list_items(items, 4, &count, &items[0]), KP_EINVAL);
 
     /* A broken item ends the iteration with its error. */
-    n = unhex(buf, sizeof(buf), "c3018200");
+    n = ts_unhex(buf, sizeof(buf), "c3018200");
     assert_int_equal(rlp_decode(&list, buf, n), 0);
     rlp_iter_init(&iter, &list);
     assert_int_equal(rlp_iter_next(&iter, &it), 0);
@@ -453,34 +442,25 @@ test_hash_mode_matches_buffer(void **state)
 
 static uint64_t rng = 0x9e3779b97f4a7c15u;
 
-static uint64_t
-next_rand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-
 static void
 random_item(struct rlp_enc *e, int depth)
 {
     uint8_t data[80];
-    uint64_t r = next_rand();
+    uint64_t r = ts_xorshift64(&rng);
     size_t n, m;
 
     if (depth < 4 && r % 4 == 0) {
         m = rlp_list_begin(e);
-        n = next_rand() % 6;
+        n = ts_xorshift64(&rng) % 6;
         for (size_t i = 0; i < n; i++)
             random_item(e, depth + 1);
         rlp_list_end(e, m);
     } else if (r % 4 == 1) {
-        rlp_put_u64(e, next_rand() >> (next_rand() % 64));
+        rlp_put_u64(e, ts_xorshift64(&rng) >> (ts_xorshift64(&rng) % 64));
     } else {
-        n = next_rand() % sizeof(data);
+        n = ts_xorshift64(&rng) % sizeof(data);
         for (size_t i = 0; i < n; i++)
-            data[i] = (uint8_t)next_rand();
+            data[i] = (uint8_t)ts_xorshift64(&rng);
         rlp_put_bytes(e, data, n);
     }
 }

@@ -3,16 +3,12 @@
  * loop: calls, batches, error classes, failover (refused, HTTP 500, hang),
  * lagging endpoints, retries (safe vs unsafe), reply size cap, keep-alive,
  * cancellation, redaction of URL secrets, reply parser vectors, misuse. */
-#include <errno.h>
-#include <fcntl.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -20,140 +16,14 @@
 #include "chain/http.h"
 #include "chain/rpc.h"
 #include "tests/chain/rpc_testsrv.h"
+#include "tests/support/anvil.h"
+#include "tests/support/proc.h"
+#include "tests/support/uvrun.h"
 
-#define CHAIN_ID "0x7a69" /* anvil's default, 31337 */
+#define CHAIN_ID TS_ANVIL_CHAIN_ID
 
-/* ---- anvil processes (group fixture) ---- */
-
-struct anvil {
-    pid_t pid;
-    int port;
-    char url[64];
-};
-
-static struct anvil anvil_a, anvil_b; /* a: mines on demand; b: --no-mining */
-
-static int
-free_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
-static int
-anvil_spawn(struct anvil *n, bool no_mining)
-{
-    const char *src = getenv("KP_SOURCE_DIR");
-    char bin[4096], port[16];
-    pid_t parent = getpid();
-
-    if (!src)
-        return -1;
-    snprintf(bin, sizeof(bin), "%s/node_modules/.bin/anvil", src);
-    if ((n->port = free_port()) < 0)
-        return -1;
-    snprintf(port, sizeof(port), "%d", n->port);
-    snprintf(n->url, sizeof(n->url), "http://127.0.0.1:%d", n->port);
-    n->pid = fork();
-    if (n->pid < 0)
-        return -1;
-    if (n->pid == 0) {
-        int fd = open("/dev/null", O_RDWR);
-
-        /* Die with the test, whatever kills it. */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(1);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        char *argv[] = {bin,      "--host", "127.0.0.1",
-                        "--port", port,     no_mining ? "--no-mining" : NULL,
-                        NULL};
-
-        execv(bin, argv);
-        _exit(127);
-    }
-    return 0;
-}
-
-static void
-anvil_kill(struct anvil *n)
-{
-    if (n->pid > 0) {
-        kill(n->pid, SIGKILL);
-        while (waitpid(n->pid, NULL, 0) < 0 && errno == EINTR)
-            ;
-    }
-    n->pid = 0;
-}
-
-/* ---- loop helpers ---- */
-
-struct until {
-    const int *counter;
-    int target;
-    bool expired;
-};
-
-static void
-on_deadline(uv_timer_t *t)
-{
-    struct until *u = t->data;
-
-    u->expired = true;
-    uv_stop(t->loop);
-}
-
-/* Checked before the loop would block: a callback may have run in the
- * timer phase, and the loop must not then sleep until the deadline. */
-static void
-on_prepare(uv_prepare_t *p)
-{
-    struct until *u = p->data;
-
-    if (*u->counter >= u->target)
-        uv_stop(p->loop);
-}
-
-/* Run `loop` until *counter >= target or `ms` pass.
- * Returns: whether the target was reached. */
-static bool
-run_until(uv_loop_t *loop, const int *counter, int target, uint64_t ms)
-{
-    struct until u = {.counter = counter, .target = target};
-    uv_timer_t t;
-    uv_prepare_t p;
-
-    uv_timer_init(loop, &t);
-    uv_prepare_init(loop, &p);
-    t.data = p.data = &u;
-    uv_timer_start(&t, on_deadline, ms, 0);
-    uv_prepare_start(&p, on_prepare);
-    while (*counter < target && !u.expired)
-        uv_run(loop, UV_RUN_DEFAULT);
-    uv_close((uv_handle_t *)&t, NULL);
-    uv_close((uv_handle_t *)&p, NULL);
-    uv_run(loop, UV_RUN_NOWAIT);
-    return *counter >= target;
-}
-
-/* Let closing handles finish. Returns: uv_loop_close's result. */
-static int
-drain_and_close(uv_loop_t *loop)
-{
-    for (int i = 0; i < 1000 && uv_loop_alive(loop); i++)
-        uv_run(loop, UV_RUN_NOWAIT);
-    return uv_loop_close(loop);
-}
+/* a: mines on demand; b: --no-mining */
+static struct ts_anvil anvil_a, anvil_b;
 
 /* ---- call capture ---- */
 
@@ -216,6 +86,7 @@ struct fx {
     struct rpc_client *c;
     struct tsrv srv;
     bool srv_on;
+    char srv_url[64];
     int refuse_fd;
     int cb_count;
 };
@@ -257,28 +128,39 @@ fx_teardown(void **state)
         tsrv_stop(&f->srv);
     if (f->refuse_fd >= 0)
         close(f->refuse_fd);
-    rc = drain_and_close(&f->loop);
+    rc = ts_loop_close(&f->loop);
     free(f);
     return rc == 0 ? 0 : -1;
 }
 
+/* A client on endpoint `first` and, unless NULL, `second` (its
+ * failover). */
 static void
-fx_client(struct fx *f, const char *const *urls, size_t n,
+fx_client(struct fx *f, const char *first, const char *second,
           const struct rpc_opts *o)
 {
-    struct rpc_endpoint_cfg eps[RPC_MAX_ENDPOINTS] = {{0}};
+    struct rpc_endpoint_cfg eps[2] = {{.url = first}, {.url = second}};
 
-    for (size_t i = 0; i < n; i++)
-        eps[i].url = urls[i];
-    assert_int_equal(rpc_client_new(&f->c, &f->loop, NULL, eps, n, o), 0);
+    assert_int_equal(
+        rpc_client_new(&f->c, &f->loop, NULL, eps, second ? 2 : 1, o), 0);
 }
 
+/* Start the test server in `mode`; its URL is then f->srv_url. */
 static void
-fx_server(struct fx *f, enum tsrv_mode mode, char *url, size_t cap)
+fx_server(struct fx *f, enum tsrv_mode mode)
 {
     assert_int_equal(tsrv_start(&f->srv, &f->loop, mode), 0);
     f->srv_on = true;
-    snprintf(url, cap, "http://127.0.0.1:%d/", f->srv.port);
+    snprintf(f->srv_url, sizeof(f->srv_url), "http://127.0.0.1:%d/",
+             f->srv.port);
+}
+
+/* The test server in `mode` as the client's only endpoint. */
+static void
+fx_server_client(struct fx *f, enum tsrv_mode mode, const struct rpc_opts *o)
+{
+    fx_server(f, mode);
+    fx_client(f, f->srv_url, NULL, o);
 }
 
 /* Make one call and wait for it. */
@@ -288,7 +170,7 @@ call_wait(struct fx *f, const char *method, const char *params,
 {
     memset(g, 0, sizeof(*g));
     assert_int_equal(rpc_call(f->c, method, params, o, got_cb, g, NULL), 0);
-    assert_true(run_until(&f->loop, &g->done, 1, ms));
+    assert_true(ts_run_count(&f->loop, &g->done, 1, ms));
     assert_int_equal(g->done, 1);
 }
 
@@ -299,44 +181,22 @@ call_at_wait(struct fx *f, size_t idx, const char *method, const char *params,
     memset(g, 0, sizeof(*g));
     assert_int_equal(
         rpc_call_at(f->c, idx, method, params, NULL, got_cb, g, NULL), 0);
-    assert_true(run_until(&f->loop, &g->done, 1, 10000));
+    assert_true(ts_run_count(&f->loop, &g->done, 1, 10000));
 }
 
-/* ---- group fixture: start both anvils and wait for them ---- */
-
-static int
-anvil_wait_ready(struct anvil *n)
-{
-    uv_loop_t loop;
-    struct rpc_client *c = NULL;
-    struct rpc_endpoint_cfg ep = {.url = n->url};
-    struct rpc_opts o = test_opts();
-    struct got g;
-    int rc = -1;
-
-    o.max_attempts = 100;
-    o.backoff_base_ms = 20;
-    o.backoff_max_ms = 100;
-    uv_loop_init(&loop);
-    if (rpc_client_new(&c, &loop, NULL, &ep, 1, &o) == 0) {
-        memset(&g, 0, sizeof(g));
-        rpc_call(c, "eth_chainId", NULL, NULL, got_cb, &g, NULL);
-        if (run_until(&loop, &g.done, 1, 20000) && g.err == 0 &&
-            !strcmp(g.result, "\"" CHAIN_ID "\""))
-            rc = 0;
-    }
-    rpc_client_free(c);
-    drain_and_close(&loop);
-    return rc;
-}
+/* ---- group fixture: start both anvils, then wait for them ---- */
 
 static int
 group_setup(void **state)
 {
+    static const char *const no_mining[] = {"--no-mining", NULL};
+
     (void)state;
-    if (anvil_spawn(&anvil_a, false) != 0 || anvil_spawn(&anvil_b, true) != 0)
+    if (ts_anvil_spawn(&anvil_a, NULL) != 0 ||
+        ts_anvil_spawn(&anvil_b, no_mining) != 0)
         return -1;
-    if (anvil_wait_ready(&anvil_a) != 0 || anvil_wait_ready(&anvil_b) != 0)
+    if (ts_anvil_wait(&anvil_a, 20000) != 0 ||
+        ts_anvil_wait(&anvil_b, 20000) != 0)
         return -1;
     return 0;
 }
@@ -345,8 +205,8 @@ static int
 group_teardown(void **state)
 {
     (void)state;
-    anvil_kill(&anvil_a);
-    anvil_kill(&anvil_b);
+    ts_anvil_stop(&anvil_a);
+    ts_anvil_stop(&anvil_b);
     return 0;
 }
 
@@ -356,14 +216,13 @@ static void
 test_basic_calls(void **state)
 {
     struct fx *f = *state;
-    const char *urls[] = {anvil_a.url};
     struct rpc_opts o = test_opts();
     const struct rpc_endpoint_stats *st;
     struct got g;
     cJSON *v;
     uint64_t h;
 
-    fx_client(f, urls, 1, &o);
+    fx_client(f, anvil_a.http, NULL, &o);
     call_wait(f, "eth_chainId", NULL, NULL, &g, 10000);
     assert_int_equal(g.err, 0);
     assert_string_equal(g.result, "\"" CHAIN_ID "\"");
@@ -384,7 +243,7 @@ test_basic_calls(void **state)
     assert_int_equal(st->successes, 2);
     assert_int_equal(st->latency_count, 2);
     assert_true(st->latency_ewma_ms > 0);
-    assert_string_equal(st->name, anvil_a.url);
+    assert_string_equal(st->name, anvil_a.http);
     assert_string_equal(rpc_last_error(f->c), "");
 }
 
@@ -392,11 +251,10 @@ static void
 test_rpc_error_object(void **state)
 {
     struct fx *f = *state;
-    const char *urls[] = {anvil_a.url};
     struct rpc_opts o = test_opts();
     struct got g;
 
-    fx_client(f, urls, 1, &o);
+    fx_client(f, anvil_a.http, NULL, &o);
     call_wait(f, "foo_notAMethod", "[]", NULL, &g, 10000);
     /* HTTP 200 carrying an error object. */
     assert_int_equal(g.err, KP_ERPC);
@@ -426,7 +284,7 @@ batch4_wait(struct fx *f, const char *const methods[4],
                          0);
     }
     assert_int_equal(rpc_batch_send(b, NULL, NULL), 0);
-    assert_true(run_until(&f->loop, &total, 4, 10000));
+    assert_true(ts_run_count(&f->loop, &total, 4, 10000));
     assert_int_equal(total, 4);
     for (int i = 0; i < 4; i++)
         assert_int_equal(g[i].done, 1);
@@ -436,7 +294,6 @@ static void
 test_batch_anvil(void **state)
 {
     struct fx *f = *state;
-    const char *urls[] = {anvil_a.url};
     struct rpc_opts o = test_opts();
     static const char *const methods[4] = {"eth_chainId", "eth_getBalance",
                                            "nope_nothing", "net_version"};
@@ -445,7 +302,7 @@ test_batch_anvil(void **state)
         "[]", "[]"};
     struct got g[4];
 
-    fx_client(f, urls, 1, &o);
+    fx_client(f, anvil_a.http, NULL, &o);
     batch4_wait(f, methods, params, g);
     assert_int_equal(g[0].err, 0);
     assert_string_equal(g[0].result, "\"" CHAIN_ID "\"");
@@ -462,25 +319,31 @@ test_batch_anvil(void **state)
 
 /* ---- failover ---- */
 
+/* eth_chainId, answered by endpoint 1 once endpoint 0 failed. */
+static void
+expect_failover(struct fx *f, struct got *g)
+{
+    call_wait(f, "eth_chainId", NULL, NULL, g, 10000);
+    assert_int_equal(g->err, 0);
+    assert_int_equal(g->endpoint, 1);
+    assert_int_equal(g->attempts, 2);
+}
+
 static void
 test_failover_refused(void **state)
 {
     struct fx *f = *state;
     char bad[64];
-    const char *urls[] = {bad, anvil_a.url};
     struct rpc_opts o = test_opts();
     const struct rpc_endpoint_stats *st;
     struct got g;
     int port = 0;
 
-    f->refuse_fd = tsrv_refusing_port(&port);
+    f->refuse_fd = ts_refusing_port(&port);
     assert_true(f->refuse_fd >= 0);
     snprintf(bad, sizeof(bad), "http://127.0.0.1:%d", port);
-    fx_client(f, urls, 2, &o);
-    call_wait(f, "eth_chainId", NULL, NULL, &g, 10000);
-    assert_int_equal(g.err, 0);
-    assert_int_equal(g.endpoint, 1);
-    assert_int_equal(g.attempts, 2);
+    fx_client(f, bad, anvil_a.http, &o);
+    expect_failover(f, &g);
     st = rpc_endpoint_stats(f->c, 0);
     assert_int_equal(st->errors[RPC_EC_TRANSPORT], 1);
     assert_int_equal(st->consecutive_failures, 1);
@@ -499,17 +362,12 @@ static void
 test_failover_http_500(void **state)
 {
     struct fx *f = *state;
-    char bad[64];
-    const char *urls[] = {bad, anvil_a.url};
     struct rpc_opts o = test_opts();
     struct got g;
 
-    fx_server(f, TS_500, bad, sizeof(bad));
-    fx_client(f, urls, 2, &o);
-    call_wait(f, "eth_chainId", NULL, NULL, &g, 10000);
-    assert_int_equal(g.err, 0);
-    assert_int_equal(g.endpoint, 1);
-    assert_int_equal(g.attempts, 2);
+    fx_server(f, TS_500);
+    fx_client(f, f->srv_url, anvil_a.http, &o);
+    expect_failover(f, &g);
     assert_int_equal(f->srv.requests, 1);
     assert_int_equal(rpc_endpoint_stats(f->c, 0)->errors[RPC_EC_HTTP], 1);
 
@@ -517,8 +375,7 @@ test_failover_http_500(void **state)
      * client, so that the 500 endpoint is first choice again. */
     rpc_client_free(f->c);
     f->c = NULL;
-    urls[1] = anvil_b.url;
-    fx_client(f, urls, 2, &o);
+    fx_client(f, f->srv_url, anvil_b.http, &o);
     call_wait(f, "eth_sendRawTransaction", "[\"0x00\"]", NULL, &g, 10000);
     assert_int_equal(g.err, KP_EHTTP);
     assert_int_equal(g.http_status, 500);
@@ -532,18 +389,13 @@ static void
 test_failover_hang(void **state)
 {
     struct fx *f = *state;
-    char bad[64];
-    const char *urls[] = {bad, anvil_a.url};
     struct rpc_opts o = test_opts();
     struct got g;
 
     o.timeout_ms = 400;
-    fx_server(f, TS_HANG, bad, sizeof(bad));
-    fx_client(f, urls, 2, &o);
-    call_wait(f, "eth_chainId", NULL, NULL, &g, 10000);
-    assert_int_equal(g.err, 0);
-    assert_int_equal(g.endpoint, 1);
-    assert_int_equal(g.attempts, 2);
+    fx_server(f, TS_HANG);
+    fx_client(f, f->srv_url, anvil_a.http, &o);
+    expect_failover(f, &g);
     assert_int_equal(f->srv.requests, 1);
     /* Within the timeout plus a margin, and not before the timeout. */
     assert_true(g.elapsed_us >= 380 * 1000);
@@ -555,13 +407,10 @@ static void
 test_deadline(void **state)
 {
     struct fx *f = *state;
-    char bad[64];
-    const char *urls[] = {bad};
     struct rpc_opts o = test_opts();
     struct got g;
 
-    fx_server(f, TS_HANG, bad, sizeof(bad));
-    fx_client(f, urls, 1, &o);
+    fx_server_client(f, TS_HANG, &o);
     call_wait(f, "eth_chainId", NULL,
               &(struct rpc_call_opts){.timeout_ms = 5000, .deadline_ms = 300},
               &g, 10000);
@@ -598,45 +447,34 @@ mine(struct fx *f, size_t idx, uint64_t n)
     assert_int_equal(g.err, 0);
 }
 
-struct flag_wait {
+struct lag_want {
     struct fx *f;
     size_t idx;
     bool want;
-    int hit;
-    uv_timer_t t;
 };
 
-static void
-flag_check(uv_timer_t *t)
+static bool
+lagging_is(void *arg)
 {
-    struct flag_wait *w = t->data;
+    const struct lag_want *w = arg;
 
-    if (rpc_endpoint_stats(w->f->c, w->idx)->lagging == w->want)
-        w->hit = 1;
+    return rpc_endpoint_stats(w->f->c, w->idx)->lagging == w->want;
 }
 
-/* Wait until endpoint idx's lagging flag equals `want` (polled by the
+/* Wait until endpoint idx's lagging flag equals `want` (set by the
  * client's own head polling). */
 static bool
 wait_lagging(struct fx *f, size_t idx, bool want)
 {
-    struct flag_wait w = {.f = f, .idx = idx, .want = want};
-    bool ok;
+    struct lag_want w = {f, idx, want};
 
-    uv_timer_init(&f->loop, &w.t);
-    w.t.data = &w;
-    uv_timer_start(&w.t, flag_check, 5, 5);
-    ok = run_until(&f->loop, &w.hit, 1, 10000);
-    uv_close((uv_handle_t *)&w.t, NULL);
-    uv_run(&f->loop, UV_RUN_NOWAIT);
-    return ok;
+    return ts_run_until(&f->loop, lagging_is, &w, 10000);
 }
 
 static void
 test_lagging_endpoint(void **state)
 {
     struct fx *f = *state;
-    const char *urls[] = {anvil_b.url, anvil_a.url};
     struct rpc_opts o = test_opts();
     uint64_t ha, hb, target;
     struct got g;
@@ -646,7 +484,7 @@ test_lagging_endpoint(void **state)
     o.max_lag_blocks = 5;
     /* Ignore latency differences: config order decides among healthy. */
     o.latency_tolerance_ms = 60000;
-    fx_client(f, urls, 2, &o);
+    fx_client(f, anvil_b.http, anvil_a.http, &o);
     hb = head_of(f, 0);
     ha = head_of(f, 1);
     target = (ha > hb ? ha : hb) + 20;
@@ -685,16 +523,13 @@ static void
 test_batch_any_order(void **state)
 {
     struct fx *f = *state;
-    char url[64];
-    const char *urls[] = {url};
     struct rpc_opts o = test_opts();
     static const char *const methods[4] = {"m_zero", "m_one", "t_revert",
                                            "m_three"};
     static const char *const params[4] = {"[]", NULL, "[1]", "{}"};
     struct got g[4];
 
-    fx_server(f, TS_ECHO, url, sizeof(url));
-    fx_client(f, urls, 1, &o);
+    fx_server_client(f, TS_ECHO, &o);
     batch4_wait(f, methods, params, g);
     /* The server answered in reverse order; each got its own. */
     assert_string_equal(g[0].result, "\"m_zero\"");
@@ -707,22 +542,30 @@ test_batch_any_order(void **state)
     assert_int_equal(f->srv.requests, 1);
 }
 
+/* Make one call while the server answers its first `fails` requests with
+ * HTTP 500; f->srv.requests then counts this call's requests. */
+static void
+call_after_500s(struct fx *f, int fails, const char *method, const char *params,
+                enum rpc_repeat repeat, struct got *g)
+{
+    f->srv.fail_first = fails;
+    f->srv.requests = 0;
+    call_wait(f, method, params, &(struct rpc_call_opts){.repeat = repeat}, g,
+              10000);
+}
+
 static void
 test_retry_safe_not_unsafe(void **state)
 {
     struct fx *f = *state;
-    char url[64];
-    const char *urls[] = {url};
     struct rpc_opts o = test_opts();
     struct got g;
 
     o.max_attempts = 3;
-    fx_server(f, TS_ECHO, url, sizeof(url));
-    fx_client(f, urls, 1, &o);
+    fx_server_client(f, TS_ECHO, &o);
 
     /* A read is repeated after a backoff and then succeeds. */
-    f->srv.fail_first = 1;
-    call_wait(f, "eth_blockNumber", NULL, NULL, &g, 10000);
+    call_after_500s(f, 1, "eth_blockNumber", NULL, RPC_REPEAT_DEFAULT, &g);
     assert_int_equal(g.err, 0);
     assert_string_equal(g.result, "\"eth_blockNumber\"");
     assert_int_equal(g.attempts, 2);
@@ -730,31 +573,23 @@ test_retry_safe_not_unsafe(void **state)
     assert_true(g.elapsed_us >= 20 * 1000); /* >= base/2 of backoff */
 
     /* eth_sendRawTransaction is not. */
-    f->srv.fail_first = 1;
-    f->srv.requests = 0;
-    call_wait(f, "eth_sendRawTransaction", "[\"0x02\"]", NULL, &g, 10000);
+    call_after_500s(f, 1, "eth_sendRawTransaction", "[\"0x02\"]",
+                    RPC_REPEAT_DEFAULT, &g);
     assert_int_equal(g.err, KP_EHTTP);
     assert_int_equal(g.http_status, 500);
     assert_int_equal(g.attempts, 1);
     assert_int_equal(f->srv.requests, 1);
     /* The caller's flag overrides the table. */
-    f->srv.fail_first = 1;
-    f->srv.requests = 0;
-    call_wait(f, "eth_sendRawTransaction", "[\"0x02\"]",
-              &(struct rpc_call_opts){.repeat = RPC_REPEAT_SAFE}, &g, 10000);
+    call_after_500s(f, 1, "eth_sendRawTransaction", "[\"0x02\"]",
+                    RPC_REPEAT_SAFE, &g);
     assert_int_equal(g.err, 0);
     assert_int_equal(f->srv.requests, 2);
-    f->srv.fail_first = 1;
-    f->srv.requests = 0;
-    call_wait(f, "eth_call", "[{},\"latest\"]",
-              &(struct rpc_call_opts){.repeat = RPC_REPEAT_UNSAFE}, &g, 10000);
+    call_after_500s(f, 1, "eth_call", "[{},\"latest\"]", RPC_REPEAT_UNSAFE, &g);
     assert_int_equal(g.err, KP_EHTTP);
     assert_int_equal(f->srv.requests, 1);
 
     /* Attempts are capped. */
-    f->srv.fail_first = 100;
-    f->srv.requests = 0;
-    call_wait(f, "eth_getLogs", "[{}]", NULL, &g, 10000);
+    call_after_500s(f, 100, "eth_getLogs", "[{}]", RPC_REPEAT_DEFAULT, &g);
     assert_int_equal(g.err, KP_EHTTP);
     assert_int_equal(g.attempts, 3);
     assert_int_equal(f->srv.requests, 3);
@@ -767,14 +602,11 @@ static void
 test_reply_size_cap(void **state)
 {
     struct fx *f = *state;
-    char url[64];
-    const char *urls[] = {url};
     struct rpc_opts o = test_opts();
     struct got g;
 
     o.max_reply = 64 * 1024;
-    fx_server(f, TS_BIG, url, sizeof(url));
-    fx_client(f, urls, 1, &o);
+    fx_server_client(f, TS_BIG, &o);
     /* Under the cap: fine. */
     f->srv.big = 60 * 1024;
     call_wait(f, "eth_getLogs", "[{}]", NULL, &g, 10000);
@@ -796,14 +628,11 @@ static void
 test_malformed_replies(void **state)
 {
     struct fx *f = *state;
-    char url[64];
-    const char *urls[] = {url};
     struct rpc_opts o = test_opts();
     struct got g;
 
     o.max_attempts = 1;
-    fx_server(f, TS_RAW, url, sizeof(url));
-    fx_client(f, urls, 1, &o);
+    fx_server_client(f, TS_RAW, &o);
     f->srv.raw = "<html>bad gateway</html>";
     call_wait(f, "eth_chainId", NULL, NULL, &g, 10000);
     assert_int_equal(g.err, KP_EINVAL);
@@ -819,13 +648,10 @@ static void
 test_keepalive(void **state)
 {
     struct fx *f = *state;
-    char url[64];
-    const char *urls[] = {url};
     struct rpc_opts o = test_opts();
     struct got g;
 
-    fx_server(f, TS_ECHO, url, sizeof(url));
-    fx_client(f, urls, 1, &o);
+    fx_server_client(f, TS_ECHO, &o);
     for (int i = 0; i < 5; i++) {
         call_wait(f, "eth_chainId", NULL, NULL, &g, 10000);
         assert_int_equal(g.err, 0);
@@ -839,16 +665,15 @@ test_redaction(void **state)
 {
     struct fx *f = *state;
     char url[160], base[64];
-    const char *urls[1] = {url};
     struct rpc_opts o = test_opts();
     struct got g;
 
     o.max_attempts = 1;
-    fx_server(f, TS_500, base, sizeof(base));
+    fx_server(f, TS_500);
     snprintf(url, sizeof(url),
              "http://alice:s3cretpw@127.0.0.1:%d/v3/APIKEY0123456789?tok=zz9",
              f->srv.port);
-    fx_client(f, urls, 1, &o);
+    fx_client(f, url, NULL, &o);
     snprintf(base, sizeof(base), "http://127.0.0.1:%d", f->srv.port);
     assert_string_equal(rpc_endpoint_stats(f->c, 0)->name, base);
     call_wait(f, "eth_chainId", NULL, NULL, &g, 10000);
@@ -891,15 +716,11 @@ static void
 test_cancel_and_free(void **state)
 {
     struct fx *f = *state;
-    char url[64];
-    const char *urls[] = {url};
     struct rpc_opts o = test_opts();
     struct rpc_batch *b;
     uint64_t id = 0, id2 = 0;
-    int never = 0;
 
-    fx_server(f, TS_HANG, url, sizeof(url));
-    fx_client(f, urls, 1, &o);
+    fx_server_client(f, TS_HANG, &o);
     assert_int_equal(
         rpc_call(f->c, "eth_chainId", NULL, NULL, never_cb, NULL, &id), 0);
     assert_true(id != 0);
@@ -908,28 +729,28 @@ test_cancel_and_free(void **state)
     assert_int_equal(rpc_batch_send(b, NULL, &id2), 0);
     assert_true(id2 != 0 && id2 != id);
     /* Let the requests reach the server, then cancel. */
-    assert_true(run_until(&f->loop, &f->srv.requests, 2, 5000));
+    assert_true(ts_run_count(&f->loop, &f->srv.requests, 2, 5000));
     assert_int_equal(rpc_cancel(f->c, id), 0);
     assert_int_equal(rpc_cancel(f->c, id), KP_ENOTFOUND);
     assert_int_equal(rpc_cancel(f->c, id2), 0);
-    run_until(&f->loop, &never, 1, 50);
+    ts_run_for(&f->loop, 50);
 
     /* A client freed with calls in flight: no callbacks, no leaks. */
     assert_int_equal(
         rpc_call(f->c, "eth_chainId", NULL, NULL, never_cb, NULL, NULL), 0);
     rpc_client_free(f->c);
     f->c = NULL;
-    run_until(&f->loop, &never, 1, 50);
+    ts_run_for(&f->loop, 50);
 
     /* Freed from inside a callback: the other call's callback never runs. */
     f->srv.mode = TS_ECHO;
-    fx_client(f, urls, 1, &o);
+    fx_client(f, f->srv_url, NULL, &o);
     for (int i = 0; i < 2; i++)
         assert_int_equal(
             rpc_call(f->c, "eth_chainId", NULL, NULL, free_in_cb, f, NULL), 0);
-    assert_true(run_until(&f->loop, &f->cb_count, 1, 5000));
+    assert_true(ts_run_count(&f->loop, &f->cb_count, 1, 5000));
     assert_null(f->c);
-    run_until(&f->loop, &never, 1, 50);
+    ts_run_for(&f->loop, 50);
     assert_int_equal(f->cb_count, 1);
 }
 
@@ -1228,7 +1049,6 @@ test_http_misuse(void **state)
     const char *bad_hdr[] = {"NoColon"};
     struct http_req_opts o = {
         .url = "http://127.0.0.1:1/", .timeout_ms = 100, .max_reply = 100};
-    int never = 0;
 
     assert_int_equal(http_client_new(&h, &f->loop), 0);
     o.url = "file:///etc/passwd";
@@ -1267,7 +1087,7 @@ test_http_misuse(void **state)
     assert_int_equal(http_client_pending(h), 0);
     assert_int_equal(http_request_start(h, &o, http_never, NULL, NULL), 0);
     http_client_free(h);
-    run_until(&f->loop, &never, 1, 50);
+    ts_run_for(&f->loop, 50);
 }
 
 int

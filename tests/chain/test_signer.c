@@ -29,6 +29,7 @@
 #include "chain/keyfile.h"
 #include "chain/secmem.h"
 #include "chain/signer.h"
+#include "tests/support/tmp.h"
 
 /* anvil's well-known dev account #0 (public test key). */
 #define DEV0_KEY                                                               \
@@ -527,15 +528,15 @@ static int
 setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "%s/kp-signer-XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return ts_tmpdir_make(tmpdir, sizeof(tmpdir), "signer");
 }
 
 static int
 teardown(void **state)
 {
     (void)state;
+    /* rmdir, not ts_tmpdir_remove: a test that leaves a file behind
+     * fails here. */
     return rmdir(tmpdir);
 }
 

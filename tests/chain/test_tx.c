@@ -21,6 +21,7 @@
 #include "chain/rlp.h"
 #include "chain/tx.h"
 #include "chain/u256.h"
+#include "tests/support/check.h"
 
 #define ACL_CAP 8
 
@@ -74,15 +75,6 @@ static const char big_chain_raw[] =
     "5f0b4bf57109a0161b9e96a46447ef3fe5fa59808efa405653f910340e912a8080553e05"
     "067335";
 
-static size_t
-unhex(uint8_t *out, size_t cap, const char *h)
-{
-    size_t n;
-
-    assert_int_equal(hex_decode(out, cap, &n, h, strlen(h)), 0);
-    return n;
-}
-
 static void
 u256_set(struct u256 *v, const char *s)
 {
@@ -125,18 +117,18 @@ test_eip155_example(void **state)
     (void)state;
     eip155_tx(&tx);
     assert_int_equal(tx_encode_unsigned(buf, sizeof(buf), &n, &tx), 0);
-    wn = unhex(want, sizeof(want), eip155_signing_data);
+    wn = ts_unhex(want, sizeof(want), eip155_signing_data);
     assert_int_equal(n, wn);
     assert_memory_equal(buf, want, n);
 
     assert_int_equal(tx_signing_hash(hash, &tx), 0);
-    unhex(want, sizeof(want), eip155_signing_hash);
+    ts_unhex(want, sizeof(want), eip155_signing_hash);
     assert_memory_equal(hash, want, 32);
 
-    unhex(key, sizeof(key), eip155_key);
+    ts_unhex(key, sizeof(key), eip155_key);
     assert_int_equal(tx_sign(&sig, &tx, key), 0);
     assert_int_equal(tx_encode_signed(buf, sizeof(buf), &n, &tx, &sig), 0);
-    wn = unhex(want, sizeof(want), eip155_raw);
+    wn = ts_unhex(want, sizeof(want), eip155_raw);
     assert_int_equal(n, wn);
     assert_memory_equal(buf, want, n);
     assert_sender(&tx, &sig, eip155_sender);
@@ -148,7 +140,7 @@ round_trip(const char *raw_hex, const char *sender, struct tx *tx,
            struct eth_sig *sig, struct tx_access *acl)
 {
     static uint8_t raw[1024], again[1024];
-    size_t n = unhex(raw, sizeof(raw), raw_hex), m;
+    size_t n = ts_unhex(raw, sizeof(raw), raw_hex), m;
 
     assert_int_equal(tx_decode(tx, sig, acl, ACL_CAP, raw, n), 0);
     assert_int_equal(tx_encode_signed(again, sizeof(again), &m, tx, sig), 0);
@@ -183,9 +175,9 @@ test_decode_vectors(void **state)
     assert_false(tx.has_to);
     assert_int_equal(tx.data_len, 83);
     assert_int_equal(tx.data[0], 0x60);
-    n = unhex(raw, sizeof(raw), proxy_raw);
+    n = ts_unhex(raw, sizeof(raw), proxy_raw);
     tx_hash(hash, raw, n);
-    unhex(h, sizeof(h), proxy_hash);
+    ts_unhex(h, sizeof(h), proxy_hash);
     assert_memory_equal(hash, h, 32);
 
     round_trip(t1559_raw, eip155_sender, &tx, &sig, acl);
@@ -221,9 +213,9 @@ test_sign_typed_like_cast(void **state)
     size_t n, m;
 
     (void)state;
-    unhex(key, sizeof(key), eip155_key);
+    ts_unhex(key, sizeof(key), eip155_key);
     for (size_t i = 0; i < 3; i++) {
-        n = unhex(raw, sizeof(raw), vecs[i]);
+        n = ts_unhex(raw, sizeof(raw), vecs[i]);
         assert_int_equal(tx_decode(&tx, &sig, acl, ACL_CAP, raw, n), 0);
         assert_int_equal(tx_sign(&sig2, &tx, key), 0);
         assert_memory_equal(&sig, &sig2, sizeof(sig));
@@ -237,22 +229,13 @@ test_sign_typed_like_cast(void **state)
 
 static uint64_t rng = 0x0123456789abcdefu;
 
-static uint64_t
-next_rand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-
 static void
 rand_u256(struct u256 *v)
 {
-    unsigned bits = (unsigned)(next_rand() % 257);
+    unsigned bits = (unsigned)(ts_xorshift64(&rng) % 257);
 
     for (int i = 0; i < 4; i++)
-        v->w[i] = next_rand();
+        v->w[i] = ts_xorshift64(&rng);
     if (bits < 256)
         u256_shr(v, v, 256 - bits);
 }
@@ -262,30 +245,30 @@ random_tx(struct tx *tx, uint8_t *data, struct tx_access *acl,
           uint8_t keys[][32])
 {
     memset(tx, 0, sizeof(*tx));
-    tx->type = (enum tx_type)(next_rand() % 3);
-    tx->chain_id = next_rand() >> (next_rand() % 64);
-    tx->nonce = next_rand() >> (next_rand() % 64);
+    tx->type = (enum tx_type)(ts_xorshift64(&rng) % 3);
+    tx->chain_id = ts_xorshift64(&rng) >> (ts_xorshift64(&rng) % 64);
+    tx->nonce = ts_xorshift64(&rng) >> (ts_xorshift64(&rng) % 64);
     rand_u256(&tx->gas_price);
     rand_u256(&tx->max_fee);
     rand_u256(&tx->max_priority_fee);
     rand_u256(&tx->value);
-    tx->gas_limit = next_rand() >> (next_rand() % 64);
-    tx->has_to = next_rand() % 4 != 0;
+    tx->gas_limit = ts_xorshift64(&rng) >> (ts_xorshift64(&rng) % 64);
+    tx->has_to = ts_xorshift64(&rng) % 4 != 0;
     for (int i = 0; i < 20; i++)
-        tx->to.b[i] = (uint8_t)next_rand();
-    tx->data_len = next_rand() % 3 ? next_rand() % 300 : 0;
+        tx->to.b[i] = (uint8_t)ts_xorshift64(&rng);
+    tx->data_len = ts_xorshift64(&rng) % 3 ? ts_xorshift64(&rng) % 300 : 0;
     for (size_t i = 0; i < tx->data_len; i++)
-        data[i] = (uint8_t)next_rand();
+        data[i] = (uint8_t)ts_xorshift64(&rng);
     tx->data = data;
-    tx->naccess = next_rand() % 4;
+    tx->naccess = ts_xorshift64(&rng) % 4;
     for (size_t i = 0; i < tx->naccess; i++) {
-        acl[i].addr.b[0] = (uint8_t)next_rand();
-        acl[i].nkeys = next_rand() % 3;
+        acl[i].addr.b[0] = (uint8_t)ts_xorshift64(&rng);
+        acl[i].nkeys = ts_xorshift64(&rng) % 3;
         acl[i].keys = keys[i * 2];
         acl[i].key_stride = 32;
         for (size_t k = 0; k < 2; k++)
             for (int b = 0; b < 32; b++)
-                keys[i * 2 + k][b] = (uint8_t)next_rand();
+                keys[i * 2 + k][b] = (uint8_t)ts_xorshift64(&rng);
     }
     tx->access = acl;
 }
@@ -338,7 +321,7 @@ test_random_round_trips(void **state)
         random_tx(&tx, data, acl, keys);
         do
             for (int i = 0; i < 32; i++)
-                key[i] = (uint8_t)next_rand();
+                key[i] = (uint8_t)ts_xorshift64(&rng);
         while (eth_addr_from_privkey(&who, key) != 0);
         assert_int_equal(tx_sign(&sig, &tx, key), 0);
         assert_true(ecdsa_is_low_s(sig.s));
@@ -524,7 +507,7 @@ test_decode_rejects_fields(void **state)
         decode_mod(10, "a0fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd2"
                        "5e8cd0364141"),
         KP_ECRYPTO);
-    unhex(s, sizeof(s), f1559[11] + 2);
+    ts_unhex(s, sizeof(s), f1559[11] + 2);
     negate_s(s);
     hi_s[0] = 'a';
     hi_s[1] = '0';
@@ -539,7 +522,7 @@ decode_hex(const char *h)
     struct tx tx;
     struct eth_sig sig;
     struct tx_access acl[ACL_CAP];
-    size_t n = unhex(raw, sizeof(raw), h);
+    size_t n = ts_unhex(raw, sizeof(raw), h);
 
     return tx_decode(&tx, &sig, acl, ACL_CAP, raw, n);
 }
@@ -640,7 +623,7 @@ test_encode_errors(void **state)
 
     (void)state;
     eip155_tx(&tx);
-    unhex(key, sizeof(key), eip155_key);
+    ts_unhex(key, sizeof(key), eip155_key);
     assert_int_equal(tx_sign(&sig, &tx, key), 0);
     assert_int_equal(tx_encode_signed(buf, sizeof(buf), &need, &tx, &sig), 0);
     /* too small: nothing usable, size needed reported */
@@ -740,8 +723,9 @@ test_ecdsa_ranges(void **state)
     assert_false(ecdsa_is_low_s(s));
     s[31] = 1;
     assert_true(ecdsa_is_low_s(s));
-    unhex(s, sizeof(s),
-          "7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0");
+    ts_unhex(
+        s, sizeof(s),
+        "7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0");
     assert_true(ecdsa_is_low_s(s));
     s[31]++;
     assert_false(ecdsa_is_low_s(s));

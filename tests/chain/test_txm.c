@@ -10,24 +10,14 @@
  * transaction that reverts on chain ends FAILED with its receipt; the
  * journal holds every signed transaction; misuse of every public
  * function. The key is anvil's dev key #2, in a 0600 file. */
-#include <errno.h>
-#include <fcntl.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <cmocka.h>
 
@@ -38,6 +28,11 @@
 #include "chain/signer.h"
 #include "chain/tx.h"
 #include "chain/txm.h"
+#include "tests/support/anvil.h"
+#include "tests/support/rpcsync.h"
+#include "tests/support/solc.h"
+#include "tests/support/tmp.h"
+#include "tests/support/uvrun.h"
 
 #define GWEI 1000000000ull
 #define DEADLINE_MS 20000
@@ -64,169 +59,19 @@ static const char contract_src[] =
 /* ---- group state ---- */
 
 static struct {
-    char dir[64]; /* temp dir: contract, key file, journal */
-    pid_t anvil;
-    char url[64];
+    char dir[256]; /* temp dir: key file, journal */
+    struct ts_anvil anvil;
     struct eth_addr contract;
     struct signer *signer;
 } g;
 
-/* ---- processes ---- */
-
-static int
-free_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
-/* Start `argv` with output to /dev/null, in `dir` if given; the child
- * dies with the test. Returns: its pid, or -1. */
-static pid_t
-spawn(char *const argv[], const char *dir)
-{
-    pid_t parent = getpid(), pid = fork();
-
-    if (pid != 0)
-        return pid;
-    int fd = open("/dev/null", O_RDWR);
-
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)
-        _exit(1);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    if (dir && chdir(dir) != 0)
-        _exit(126);
-    execv(argv[0], argv);
-    _exit(127);
-}
-
-static int
-reap(pid_t pid)
-{
-    int st = 0;
-
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* ---- loop helpers ---- */
-
-struct until {
-    bool (*cond)(void *);
-    void *arg;
-    bool expired;
-};
-
-static void
-on_deadline(uv_timer_t *t)
-{
-    struct until *u = t->data;
-
-    u->expired = true;
-    uv_stop(t->loop);
-}
-
-static void
-on_prepare(uv_prepare_t *p)
-{
-    struct until *u = p->data;
-
-    if (u->cond(u->arg))
-        uv_stop(p->loop);
-}
-
-/* Run `loop` until cond(arg) or `ms` pass. Returns: whether cond held. */
-static bool
-run_until(uv_loop_t *loop, bool (*cond)(void *), void *arg, uint64_t ms)
-{
-    struct until u = {.cond = cond, .arg = arg};
-    uv_timer_t t;
-    uv_prepare_t p;
-
-    uv_timer_init(loop, &t);
-    uv_prepare_init(loop, &p);
-    t.data = p.data = &u;
-    uv_timer_start(&t, on_deadline, ms, 0);
-    uv_prepare_start(&p, on_prepare);
-    while (!cond(arg) && !u.expired)
-        uv_run(loop, UV_RUN_DEFAULT);
-    uv_close((uv_handle_t *)&t, NULL);
-    uv_close((uv_handle_t *)&p, NULL);
-    uv_run(loop, UV_RUN_NOWAIT);
-    return cond(arg);
-}
-
-static void
-drain_and_close(uv_loop_t *loop)
-{
-    for (int i = 0; i < 1000 && uv_loop_alive(loop); i++)
-        uv_run(loop, UV_RUN_NOWAIT);
-    assert_int_equal(uv_loop_close(loop), 0);
-}
-
-/* ---- synchronous RPC for the test's own reads and anvil controls ---- */
-
-struct sync_call {
-    bool done;
-    int err;
-    char msg[256];
-    cJSON *result; /* owned copy */
-};
-
-static void
-sync_cb(void *arg, const cJSON *result, const struct rpc_status *st)
-{
-    struct sync_call *s = arg;
-
-    s->done = true;
-    s->err = st->err;
-    snprintf(s->msg, sizeof(s->msg), "%s",
-             st->rpc_message ? st->rpc_message : st->text);
-    s->result = result ? cJSON_Duplicate(result, true) : NULL;
-}
-
-static bool
-sync_done(void *arg)
-{
-    return ((struct sync_call *)arg)->done;
-}
-
-/* Call and wait. Returns: the result (cJSON_Delete it), NULL on error
- * (the error then in *err / msg when given). */
-static cJSON *
-call(uv_loop_t *loop, struct rpc_client *c, const char *method,
-     const char *params, int *err, char *msg, size_t msgcap)
-{
-    struct sync_call s = {0};
-
-    assert_int_equal(rpc_call(c, method, params, NULL, sync_cb, &s, NULL), 0);
-    assert_true(run_until(loop, sync_done, &s, DEADLINE_MS));
-    if (err)
-        *err = s.err;
-    if (msg)
-        snprintf(msg, msgcap, "%s", s.msg);
-    if (s.err && !err)
-        fail_msg("%s failed: %s", method, s.msg);
-    return s.result;
-}
+/* ---- RPC for the test's own reads and anvil controls ---- */
 
 static uint64_t
 call_u64(uv_loop_t *loop, struct rpc_client *c, const char *method,
          const char *params)
 {
-    cJSON *r = call(loop, c, method, params, NULL, NULL, 0);
+    cJSON *r = ts_rpc_must(loop, c, method, params, DEADLINE_MS);
     uint64_t v = 0;
 
     assert_int_equal(rpc_quantity_u64(r, &v), 0);
@@ -238,88 +83,19 @@ static void
 call_ok(uv_loop_t *loop, struct rpc_client *c, const char *method,
         const char *params)
 {
-    cJSON_Delete(call(loop, c, method, params, NULL, NULL, 0));
+    cJSON_Delete(ts_rpc_must(loop, c, method, params, DEADLINE_MS));
 }
 
 static struct rpc_client *
 client_new(uv_loop_t *loop, const char *url)
 {
-    struct rpc_endpoint_cfg ep = {.url = url};
-    struct rpc_opts o;
     struct rpc_client *c = NULL;
 
-    rpc_opts_init(&o);
-    o.head_poll_ms = 0;
-    o.timeout_ms = 5000;
-    o.backoff_base_ms = 20;
-    o.backoff_max_ms = 100;
-    o.seed = 7;
-    assert_int_equal(rpc_client_new(&c, loop, NULL, &ep, 1, &o), 0);
+    assert_int_equal(ts_rpc_client_new(&c, loop, url, 0), 0);
     return c;
 }
 
 /* ---- group setup: compile, start anvil, deploy, key ---- */
-
-static int
-compile_contract(char *bin, size_t cap)
-{
-    const char *src = getenv("KP_SOURCE_DIR");
-    char solc[4096], path[256];
-    FILE *fp;
-    size_t n;
-
-    if (!src)
-        return -1;
-    snprintf(solc, sizeof(solc), "%s/node_modules/.bin/solcjs", src);
-    snprintf(path, sizeof(path), "%s/T.sol", g.dir);
-    if (!(fp = fopen(path, "w")))
-        return -1;
-    fputs(contract_src, fp);
-    fclose(fp);
-    char *argv[] = {solc, "--bin", "-o", ".", "T.sol", NULL};
-    pid_t pid = spawn(argv, g.dir);
-
-    if (pid < 0 || reap(pid) != 0)
-        return -1;
-    snprintf(path, sizeof(path), "%s/T_sol_T.bin", g.dir);
-    if (!(fp = fopen(path, "r")))
-        return -1;
-    n = fread(bin, 1, cap - 1, fp);
-    fclose(fp);
-    bin[n] = '\0';
-    while (n && (bin[n - 1] == '\n' || bin[n - 1] == ' '))
-        bin[--n] = '\0';
-    return n > 0 ? 0 : -1;
-}
-
-static int
-start_anvil(void)
-{
-    const char *src = getenv("KP_SOURCE_DIR");
-    char bin[4096], port[16];
-    int p = free_port();
-
-    if (!src || p < 0)
-        return -1;
-    snprintf(bin, sizeof(bin), "%s/node_modules/.bin/anvil", src);
-    snprintf(port, sizeof(port), "%d", p);
-    snprintf(g.url, sizeof(g.url), "http://127.0.0.1:%d", p);
-    char *argv[] = {bin, "--host", "127.0.0.1", "--port", port, NULL};
-
-    g.anvil = spawn(argv, NULL);
-    return g.anvil > 0 ? 0 : -1;
-}
-
-static bool
-chain_id_ok(uv_loop_t *loop, struct rpc_client *c)
-{
-    int err = 0;
-    cJSON *r = call(loop, c, "eth_chainId", NULL, &err, NULL, 0);
-    bool ok = r && cJSON_IsString(r) && !strcmp(r->valuestring, "0x7a69");
-
-    cJSON_Delete(r);
-    return ok;
-}
 
 static int
 deploy(uv_loop_t *loop, struct rpc_client *c, const char *bin)
@@ -333,14 +109,14 @@ deploy(uv_loop_t *loop, struct rpc_client *c, const char *bin)
              "[{\"from\":\"" ACCT0
              "\",\"data\":\"0x%s\",\"gas\":\"0x200000\"}]",
              bin);
-    r = call(loop, c, "eth_sendTransaction", params, NULL, NULL, 0);
+    r = ts_rpc_must(loop, c, "eth_sendTransaction", params, DEADLINE_MS);
     snprintf(h, sizeof(h), "[\"%s\"]", r->valuestring);
     cJSON_Delete(r);
     /* Automine answers before the block is there: ask until it is. */
     r = NULL;
     for (int i = 0; i < 2000 && (!r || cJSON_IsNull(r)); i++) {
         cJSON_Delete(r);
-        r = call(loop, c, "eth_getTransactionReceipt", h, NULL, NULL, 0);
+        r = ts_rpc_must(loop, c, "eth_getTransactionReceipt", h, DEADLINE_MS);
     }
     addr = cJSON_GetObjectItem(r, "contractAddress");
     if (cJSON_IsString(addr) && eth_addr_parse(&g.contract, addr->valuestring,
@@ -354,55 +130,45 @@ deploy(uv_loop_t *loop, struct rpc_client *c, const char *bin)
 static int
 load_key(void)
 {
-    char path[128], err[160];
-    int fd;
+    char path[300], err[160];
 
     snprintf(path, sizeof(path), "%s/key2", g.dir);
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    if (fd < 0 || write(fd, KEY2 "\n", 65) != 65)
+    if (ts_write_text(path, KEY2 "\n", 0600) != 0)
         return -1;
-    close(fd);
     return signer_new_from_key_file(&g.signer, NULL, err, sizeof(err), path);
 }
 
 static int
 group_setup(void **state)
 {
-    static char bin[32768];
+    char *bin = NULL;
     uv_loop_t loop;
     struct rpc_client *c;
     int rc = -1;
 
     (void)state;
-    snprintf(g.dir, sizeof(g.dir), "/tmp/kp-txm-XXXXXX");
-    if (!mkdtemp(g.dir) || compile_contract(bin, sizeof(bin)) != 0 ||
-        start_anvil() != 0 || load_key() != 0)
+    if (ts_tmpdir_make(g.dir, sizeof(g.dir), "txm") != 0 ||
+        ts_solc_source(&bin, contract_src, "T") != 0 ||
+        ts_anvil_start(&g.anvil, NULL) != 0 || load_key() != 0) {
+        free(bin);
         return -1;
+    }
     uv_loop_init(&loop);
-    c = client_new(&loop, g.url);
-    /* anvil takes a moment to listen: ask until it answers. */
-    for (int i = 0; i < 200 && rc != 0; i++)
-        rc = chain_id_ok(&loop, c) ? 0 : -1;
-    if (rc == 0)
-        rc = deploy(&loop, c, bin);
+    c = client_new(&loop, g.anvil.http);
+    rc = deploy(&loop, c, bin);
     rpc_client_free(c);
-    drain_and_close(&loop);
+    assert_int_equal(ts_loop_close(&loop), 0);
+    free(bin);
     return rc;
 }
 
 static int
 group_teardown(void **state)
 {
-    char cmd[128];
-
     (void)state;
-    if (g.anvil > 0) {
-        kill(g.anvil, SIGKILL);
-        reap(g.anvil);
-    }
+    ts_anvil_stop(&g.anvil);
     signer_free(g.signer);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g.dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return ts_tmpdir_remove(g.dir);
 }
 
 /* ---- per-test fixture ---- */
@@ -498,7 +264,7 @@ fx_setup(void **state)
 
     if (!f || uv_loop_init(&f->loop) != 0)
         return -1;
-    f->c = client_new(&f->loop, g.url);
+    f->c = client_new(&f->loop, g.anvil.http);
     *state = f;
     return 0;
 }
@@ -515,7 +281,7 @@ fx_teardown(void **state)
     call_ok(&f->loop, f->c, "evm_setAutomine", "[true]");
     call_ok(&f->loop, f->c, "anvil_mine", "[\"0x1\"]");
     rpc_client_free(f->c);
-    drain_and_close(&f->loop);
+    assert_int_equal(ts_loop_close(&f->loop), 0);
     free(f);
     return 0;
 }
@@ -578,46 +344,16 @@ submit(struct fx *f, const char *key, const char *fn, bool dry)
     return txm_submit(f->m, &b.in);
 }
 
-struct want_finals {
-    struct fx *f;
-    int n;
-};
-
-static bool
-finals_reached(void *arg)
-{
-    struct want_finals *w = arg;
-
-    return w->f->finals >= w->n;
-}
-
 static void
 wait_finals(struct fx *f, int n)
 {
-    struct want_finals w = {f, n};
-
-    assert_true(run_until(&f->loop, finals_reached, &w, DEADLINE_MS));
-}
-
-struct want_reports {
-    struct fx *f;
-    int n;
-};
-
-static bool
-reports_reached(void *arg)
-{
-    struct want_reports *w = arg;
-
-    return w->f->nr >= w->n;
+    assert_true(ts_run_count(&f->loop, &f->finals, n, DEADLINE_MS));
 }
 
 static void
 wait_reports(struct fx *f, int n)
 {
-    struct want_reports w = {f, n};
-
-    assert_true(run_until(&f->loop, reports_reached, &w, DEADLINE_MS));
+    assert_true(ts_run_count(&f->loop, &f->nr, n, DEADLINE_MS));
 }
 
 static bool
@@ -629,7 +365,7 @@ idle(void *arg)
 static void
 wait_idle(struct fx *f)
 {
-    assert_true(run_until(&f->loop, idle, f->m, DEADLINE_MS));
+    assert_true(ts_run_until(&f->loop, idle, f->m, DEADLINE_MS));
 }
 
 static const struct rec *
@@ -695,8 +431,8 @@ receipt(struct fx *f, const uint8_t hash[32])
     memcpy(params, "[\"", 2);
     hex_encode(params + 2, 67, hash, 32, true);
     strcat(params, "\"]");
-    return call(&f->loop, f->c, "eth_getTransactionReceipt", params, NULL, NULL,
-                0);
+    return ts_rpc_must(&f->loop, f->c, "eth_getTransactionReceipt", params,
+                       DEADLINE_MS);
 }
 
 static cJSON *
@@ -707,8 +443,8 @@ tx_by_hash(struct fx *f, const uint8_t hash[32])
     memcpy(params, "[\"", 2);
     hex_encode(params + 2, 67, hash, 32, true);
     strcat(params, "\"]");
-    return call(&f->loop, f->c, "eth_getTransactionByHash", params, NULL, NULL,
-                0);
+    return ts_rpc_must(&f->loop, f->c, "eth_getTransactionByHash", params,
+                       DEADLINE_MS);
 }
 
 static uint64_t
@@ -746,7 +482,7 @@ counter(struct fx *f)
     snprintf(params, sizeof(params),
              "[{\"to\":\"%s\",\"data\":\"0x%02x%02x%02x%02x\"},\"latest\"]", to,
              sel[0], sel[1], sel[2], sel[3]);
-    r = call(&f->loop, f->c, "eth_call", params, NULL, NULL, 0);
+    r = ts_rpc_must(&f->loop, f->c, "eth_call", params, DEADLINE_MS);
     assert_int_equal(
         hex_decode_exact(word, 32, r->valuestring, strlen(r->valuestring)), 0);
     for (int i = 24; i < 32; i++)
@@ -777,7 +513,7 @@ send_external(struct fx *f, const char *from, const char *fn, uint64_t nonce,
              "\"maxPriorityFeePerGas\":\"0x%llx\"}]",
              from, to, sel[0], sel[1], sel[2], sel[3], nfield,
              (unsigned long long)max_fee, (unsigned long long)tip);
-    r = call(&f->loop, f->c, "eth_sendTransaction", params, NULL, NULL, 0);
+    r = ts_rpc_must(&f->loop, f->c, "eth_sendTransaction", params, DEADLINE_MS);
     assert_true(cJSON_IsString(r));
     snprintf(hash, 67, "%s", r->valuestring);
     cJSON_Delete(r);
@@ -1006,7 +742,8 @@ test_confirmed(void **state)
      * configured floor. */
     snprintf(params, sizeof(params), "[\"0x%llx\",false]",
              (unsigned long long)done->block);
-    blk = call(&f->loop, f->c, "eth_getBlockByNumber", params, NULL, NULL, 0);
+    blk = ts_rpc_must(&f->loop, f->c, "eth_getBlockByNumber", params,
+                      DEADLINE_MS);
     base = json_u64(blk, "baseFeePerGas");
     cJSON_Delete(blk);
     assert_true(u256_cmp(&done->tip, &o.priority_fee) >= 0);
@@ -1152,8 +889,8 @@ test_duplicates_and_concurrency(void **state)
 static uint64_t
 base_next(struct fx *f)
 {
-    cJSON *r = call(&f->loop, f->c, "eth_feeHistory", "[\"0x1\",\"latest\",[]]",
-                    NULL, NULL, 0);
+    cJSON *r = ts_rpc_must(&f->loop, f->c, "eth_feeHistory",
+                           "[\"0x1\",\"latest\",[]]", DEADLINE_MS);
     cJSON *b = cJSON_GetObjectItem(r, "baseFeePerGas");
     uint64_t v = 0;
 
@@ -1469,7 +1206,7 @@ test_journal(void **state)
     struct txm_journal *j = NULL;
     struct jrecs got = {0};
     struct eth_addr me;
-    char path[128], bad[128];
+    char path[300], bad[300];
     const struct rec *done;
     size_t line = 0;
     FILE *fp;
@@ -1552,7 +1289,7 @@ static void
 test_journal_append_misuse(void **state)
 {
     struct txm_journal *j = NULL;
-    char path[128];
+    char path[300];
     uint8_t raw[4] = {1, 2, 3, 4};
     struct txm_journal_rec r = {.key = "k", .raw = raw, .raw_len = 4};
 

@@ -14,44 +14,9 @@
 
 #include "chain/err.h"
 #include "chain/txm.h"
+#include "tests/support/check.h"
 
 #define GWEI 1000000000ull
-
-static struct u256
-u(uint64_t v)
-{
-    struct u256 r;
-
-    u256_from_u64(&r, v);
-    return r;
-}
-
-static struct u256
-uhex(const char *s)
-{
-    struct u256 r;
-
-    assert_int_equal(u256_parse(&r, s, strlen(s)), 0);
-    return r;
-}
-
-static void
-assert_u256_eq(const struct u256 *a, const struct u256 *b)
-{
-    char sa[U256_DEC_MAX], sb[U256_DEC_MAX];
-
-    u256_fmt_dec(sa, sizeof(sa), a);
-    u256_fmt_dec(sb, sizeof(sb), b);
-    assert_string_equal(sa, sb);
-}
-
-static void
-assert_u256_is(const struct u256 *a, uint64_t v)
-{
-    struct u256 b = u(v);
-
-    assert_u256_eq(a, &b);
-}
 
 /* Parse `json` as a fee history result. Returns: the parse result. */
 static int
@@ -92,9 +57,9 @@ test_parse_anvil_reply(void **state)
         0);
     assert_int_equal(h->oldest_block, 0);
     assert_int_equal(h->nblocks, 3);
-    assert_u256_is(&h->base_next, 0x145f680b00ull);
+    ts_assert_u256_is(&h->base_next, 0x145f680b00ull);
     assert_int_equal(h->nrewards, 1);
-    assert_u256_is(&h->rewards[0], 1);
+    ts_assert_u256_is(&h->rewards[0], 1);
     free(h);
 }
 
@@ -117,12 +82,12 @@ test_parse_geth_reply(void **state)
         0);
     assert_int_equal(h->oldest_block, 0x1312d00);
     assert_int_equal(h->nblocks, 5);
-    assert_u256_is(&h->base_next, 0xf);
+    ts_assert_u256_is(&h->base_next, 0xf);
     assert_int_equal(h->nrewards, 5);
-    assert_u256_is(&h->rewards[0], 0x4a817c7eeull);
+    ts_assert_u256_is(&h->rewards[0], 0x4a817c7eeull);
     /* sorted: 0, 1.5e9, 1999999984, 1999999989, 19999999982 */
     txm_fee_median_reward(&med, h);
-    assert_u256_is(&med, 0x773593f0ull);
+    ts_assert_u256_is(&med, 0x773593f0ull);
     free(h);
 }
 
@@ -139,20 +104,20 @@ test_parse_without_rewards(void **state)
                      0);
     assert_int_equal(h->nblocks, 1);
     assert_int_equal(h->nrewards, 0);
-    assert_u256_is(&h->base_next, 8);
+    ts_assert_u256_is(&h->base_next, 8);
     txm_fee_median_reward(&med, h);
-    assert_u256_is(&med, 0);
+    ts_assert_u256_is(&med, 0);
     assert_int_equal(parse(h, "{\"oldestBlock\":\"0x5\",\"baseFeePerGas\":"
                               "[\"0x7\",\"0x9\"],\"gasUsedRatio\":[0.5],"
                               "\"reward\":null}"),
                      0);
-    assert_u256_is(&h->base_next, 9);
+    ts_assert_u256_is(&h->base_next, 9);
     /* Some servers give n base fees, not n + 1. */
     assert_int_equal(parse(h, "{\"oldestBlock\":\"0x5\",\"baseFeePerGas\":"
                               "[\"0x7\",\"0x9\"],\"gasUsedRatio\":[0.5,0.1],"
                               "\"reward\":[[\"0x1\"],[\"0x3\"]]}"),
                      0);
-    assert_u256_is(&h->base_next, 9);
+    ts_assert_u256_is(&h->base_next, 9);
     assert_int_equal(h->nrewards, 2);
     free(h);
 }
@@ -249,7 +214,7 @@ test_parse_block_cap(void **state)
         if (blocks == TXM_FEE_BLOCKS_MAX) {
             assert_int_equal(parse(h, json), 0);
             assert_int_equal(h->nrewards, TXM_FEE_BLOCKS_MAX);
-            assert_u256_is(&h->base_next, TXM_FEE_BLOCKS_MAX + 1);
+            ts_assert_u256_is(&h->base_next, TXM_FEE_BLOCKS_MAX + 1);
         } else {
             assert_int_equal(parse(h, json), KP_ELIMIT);
         }
@@ -268,29 +233,31 @@ test_median(void **state)
 
     (void)state;
     h->nrewards = 3;
-    h->rewards[0] = u(9);
-    h->rewards[1] = u(1);
-    h->rewards[2] = u(5);
+    h->rewards[0] = ts_u256(9);
+    h->rewards[1] = ts_u256(1);
+    h->rewards[2] = ts_u256(5);
     txm_fee_median_reward(&med, h);
-    assert_u256_is(&med, 5);
+    ts_assert_u256_is(&med, 5);
     /* Even count: between the middle two, rounded up. */
     h->nrewards = 2;
-    h->rewards[0] = u(4);
-    h->rewards[1] = u(1);
+    h->rewards[0] = ts_u256(4);
+    h->rewards[1] = ts_u256(1);
     txm_fee_median_reward(&med, h);
-    assert_u256_is(&med, 3);
-    h->rewards[0] = u(2);
-    h->rewards[1] = u(4);
+    ts_assert_u256_is(&med, 3);
+    h->rewards[0] = ts_u256(2);
+    h->rewards[1] = ts_u256(4);
     txm_fee_median_reward(&med, h);
-    assert_u256_is(&med, 3);
+    ts_assert_u256_is(&med, 3);
     /* No overflow at the top of the range. */
-    h->rewards[0] = uhex("0xfffffffffffffffffffffffffffffffffffffffffffffffff"
-                         "ffffffffffffffe");
-    h->rewards[1] = uhex("0xfffffffffffffffffffffffffffffffffffffffffffffffff"
-                         "fffffffffffffff");
+    h->rewards[0] =
+        ts_u256_parse("0xfffffffffffffffffffffffffffffffffffffffffffffffff"
+                      "ffffffffffffffe");
+    h->rewards[1] =
+        ts_u256_parse("0xfffffffffffffffffffffffffffffffffffffffffffffffff"
+                      "fffffffffffffff");
     txm_fee_median_reward(&med, h);
     want = h->rewards[1];
-    assert_u256_eq(&med, &want);
+    ts_assert_u256_equal(&med, &want);
     free(h);
 }
 
@@ -299,8 +266,8 @@ test_median(void **state)
 static struct txm_fee_cfg
 cfg(uint64_t cap, uint64_t floor)
 {
-    struct txm_fee_cfg c = {.max_fee = u(cap),
-                            .priority_fee = u(floor),
+    struct txm_fee_cfg c = {.max_fee = ts_u256(cap),
+                            .priority_fee = ts_u256(floor),
                             .base_mult = 2,
                             .bump_bps = 1250};
 
@@ -313,9 +280,9 @@ hist(uint64_t base_next, uint64_t reward)
     struct txm_fee_history *h = hist_new();
 
     h->nblocks = 1;
-    h->base_next = u(base_next);
+    h->base_next = ts_u256(base_next);
     h->nrewards = 1;
-    h->rewards[0] = u(reward);
+    h->rewards[0] = ts_u256(reward);
     return h;
 }
 
@@ -331,31 +298,31 @@ test_price(void **state)
     /* The median reward is above the floor. */
     assert_int_equal(txm_fees_price(&f, &flags, h, &c), 0);
     assert_int_equal(flags, 0);
-    assert_u256_is(&f.max_priority_fee, 2 * GWEI);
-    assert_u256_is(&f.max_fee, 22 * GWEI);
+    ts_assert_u256_is(&f.max_priority_fee, 2 * GWEI);
+    ts_assert_u256_is(&f.max_fee, 22 * GWEI);
     /* The floor is above the median. */
-    c.priority_fee = u(3 * GWEI);
+    c.priority_fee = ts_u256(3 * GWEI);
     assert_int_equal(txm_fees_price(&f, &flags, h, &c), 0);
-    assert_u256_is(&f.max_priority_fee, 3 * GWEI);
-    assert_u256_is(&f.max_fee, 23 * GWEI);
+    ts_assert_u256_is(&f.max_priority_fee, 3 * GWEI);
+    ts_assert_u256_is(&f.max_fee, 23 * GWEI);
     /* Another multiplier. */
     c.base_mult = 3;
     assert_int_equal(txm_fees_price(&f, &flags, h, &c), 0);
-    assert_u256_is(&f.max_fee, 33 * GWEI);
+    ts_assert_u256_is(&f.max_fee, 33 * GWEI);
     /* Capped, still above the base fee. */
     c = cfg(15 * GWEI, 1 * GWEI);
     assert_int_equal(txm_fees_price(&f, &flags, h, &c), 0);
     assert_int_equal(flags, TXM_FEE_F_CAPPED);
-    assert_u256_is(&f.max_fee, 15 * GWEI);
-    assert_u256_is(&f.max_priority_fee, 2 * GWEI);
+    ts_assert_u256_is(&f.max_fee, 15 * GWEI);
+    ts_assert_u256_is(&f.max_priority_fee, 2 * GWEI);
     /* Cap below the next base fee: sent at the cap, flagged; the tip is
      * cut to the cap as well. */
     c = cfg(1500000000ull, 1 * GWEI);
-    h->rewards[0] = u(4 * GWEI);
+    h->rewards[0] = ts_u256(4 * GWEI);
     assert_int_equal(txm_fees_price(&f, &flags, h, &c), 0);
     assert_int_equal(flags, TXM_FEE_F_CAPPED | TXM_FEE_F_BELOW_BASE);
-    assert_u256_is(&f.max_fee, 1500000000ull);
-    assert_u256_is(&f.max_priority_fee, 1500000000ull);
+    ts_assert_u256_is(&f.max_fee, 1500000000ull);
+    ts_assert_u256_is(&f.max_priority_fee, 1500000000ull);
     free(h);
 }
 
@@ -369,21 +336,23 @@ test_price_overflow_and_misuse(void **state)
 
     (void)state;
     /* 2 x 2^255 overflows: counts as over the cap, never wraps. */
-    h->base_next = uhex("0x8000000000000000000000000000000000000000000000000"
-                        "000000000000000");
+    h->base_next =
+        ts_u256_parse("0x8000000000000000000000000000000000000000000000000"
+                      "000000000000000");
     assert_int_equal(txm_fees_price(&f, &flags, h, &c), 0);
     assert_int_equal(flags, TXM_FEE_F_CAPPED | TXM_FEE_F_BELOW_BASE);
-    assert_u256_is(&f.max_fee, 7);
-    assert_u256_is(&f.max_priority_fee, 1);
+    ts_assert_u256_is(&f.max_fee, 7);
+    ts_assert_u256_is(&f.max_priority_fee, 1);
     /* 2 x (2^255 - 1) + tip overflows in the addition. */
-    h->base_next = uhex("0x7fffffffffffffffffffffffffffffffffffffffffffffffff"
-                        "ffffffffffffff");
-    c.priority_fee = u(2);
+    h->base_next =
+        ts_u256_parse("0x7fffffffffffffffffffffffffffffffffffffffffffffffff"
+                      "ffffffffffffff");
+    c.priority_fee = ts_u256(2);
     assert_int_equal(txm_fees_price(&f, &flags, h, &c), 0);
-    assert_u256_is(&f.max_fee, 7);
+    ts_assert_u256_is(&f.max_fee, 7);
     assert_true(flags & TXM_FEE_F_CAPPED);
     /* Misuse. */
-    c.max_fee = u(0);
+    c.max_fee = ts_u256(0);
     assert_int_equal(txm_fees_price(&f, &flags, h, &c), KP_EINVAL);
     c = cfg(7, 1);
     c.base_mult = 0;
@@ -417,36 +386,38 @@ test_raise_vectors(void **state)
 
     (void)state;
     for (size_t i = 0; i + 1 < sizeof(v) / sizeof(*v); i++) {
-        x = u(v[i].x);
+        x = ts_u256(v[i].x);
         assert_int_equal(txm_fee_raise(&r, &x, v[i].bps), 0);
-        assert_u256_is(&r, v[i].want);
+        ts_assert_u256_is(&r, v[i].want);
     }
     /* (2^64 - 1) x 1.125 = 2^64 + 2^61 - 1.125 -> 2^64 + 2^61 - 1 */
-    x = u(UINT64_MAX);
+    x = ts_u256(UINT64_MAX);
     assert_int_equal(txm_fee_raise(&r, &x, 1250), 0);
-    want = uhex("0x11fffffffffffffff");
-    assert_u256_eq(&r, &want);
+    want = ts_u256_parse("0x11fffffffffffffff");
+    ts_assert_u256_equal(&r, &want);
     /* 2^200 + 1 -> 2^200 + 1 + ceil((2^200 + 1) / 8) = 2^200 + 2^197 + 2 */
-    x = uhex("0x100000000000000000000000000000000000000000000000001");
-    want = uhex("0x120000000000000000000000000000000000000000000000002");
+    x = ts_u256_parse("0x100000000000000000000000000000000000000000000000001");
+    want =
+        ts_u256_parse("0x120000000000000000000000000000000000000000000000002");
     assert_int_equal(txm_fee_raise(&r, &x, 1250), 0);
-    assert_u256_eq(&r, &want);
+    ts_assert_u256_equal(&r, &want);
     /* Overflow: no u256 is 12.5% above these. */
-    x = uhex("0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
-             "ffff");
+    x = ts_u256_parse(
+        "0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+        "ffff");
     assert_int_equal(txm_fee_raise(&r, &x, 1250), KP_EOVERFLOW);
-    x = uhex(
+    x = ts_u256_parse(
         "0xf000000000000000000000000000000000000000000000000000000000000000");
     assert_int_equal(txm_fee_raise(&r, &x, 1250), KP_EOVERFLOW);
     /* Just fits: floor((2^256 - 1) x 8 / 9) x 9 / 8 rounds up to the top;
      * one more overflows. */
-    x = uhex(
+    x = ts_u256_parse(
         "0xe38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38d");
     assert_int_equal(txm_fee_raise(&r, &x, 1250), 0);
-    want = uhex(
+    want = ts_u256_parse(
         "0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
-    assert_u256_eq(&r, &want);
-    x = uhex(
+    ts_assert_u256_equal(&r, &want);
+    x = ts_u256_parse(
         "0xe38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e");
     assert_int_equal(txm_fee_raise(&r, &x, 1250), KP_EOVERFLOW);
 }
@@ -464,20 +435,20 @@ test_raise_random(void **state)
         unsigned __int128 want;
         struct u256 r, ux, w;
 
-        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+        ts_xorshift64(&s);
         x = (i % 3 == 0) ? s % 1000000 : s;
         bps = 1250 + (uint32_t)((s >> 40) % 20000);
         want = ((unsigned __int128)x * (10000u + bps) + 9999) / 10000;
         if (want <= x)
             want = (unsigned __int128)x + 1;
-        ux = u(x);
+        ux = ts_u256(x);
         assert_int_equal(txm_fee_raise(&r, &ux, bps), 0);
         lo = (uint64_t)want;
         hi = (uint64_t)(want >> 64);
         w.w[0] = lo;
         w.w[1] = hi;
         w.w[2] = w.w[3] = 0;
-        assert_u256_eq(&r, &w);
+        ts_assert_u256_equal(&r, &w);
     }
 }
 
@@ -486,7 +457,8 @@ test_raise_random(void **state)
 static struct txm_fees
 fees(uint64_t max_fee, uint64_t tip)
 {
-    struct txm_fees f = {.max_fee = u(max_fee), .max_priority_fee = u(tip)};
+    struct txm_fees f = {.max_fee = ts_u256(max_fee),
+                         .max_priority_fee = ts_u256(tip)};
 
     return f;
 }
@@ -500,44 +472,44 @@ test_bump(void **state)
     (void)state;
     /* Both raised by 12.5%, rounded up. */
     assert_int_equal(txm_fees_bump(&out, &prev, NULL, &c), 0);
-    assert_u256_is(&out.max_fee, 113);
-    assert_u256_is(&out.max_priority_fee, 12);
+    ts_assert_u256_is(&out.max_fee, 113);
+    ts_assert_u256_is(&out.max_priority_fee, 12);
     /* The market is higher: take it. */
     market = fees(200, 20);
     assert_int_equal(txm_fees_bump(&out, &prev, &market, &c), 0);
-    assert_u256_is(&out.max_fee, 200);
-    assert_u256_is(&out.max_priority_fee, 20);
+    ts_assert_u256_is(&out.max_fee, 200);
+    ts_assert_u256_is(&out.max_priority_fee, 20);
     /* The market is lower: the minimum raise still applies. */
     market = fees(50, 1);
     assert_int_equal(txm_fees_bump(&out, &prev, &market, &c), 0);
-    assert_u256_is(&out.max_fee, 113);
-    assert_u256_is(&out.max_priority_fee, 12);
+    ts_assert_u256_is(&out.max_fee, 113);
+    ts_assert_u256_is(&out.max_priority_fee, 12);
     /* Market above the cap: cut to the cap. */
     c = cfg(150, 1);
     market = fees(400, 20);
     assert_int_equal(txm_fees_bump(&out, &prev, &market, &c), 0);
-    assert_u256_is(&out.max_fee, 150);
-    assert_u256_is(&out.max_priority_fee, 20);
+    ts_assert_u256_is(&out.max_fee, 150);
+    ts_assert_u256_is(&out.max_priority_fee, 20);
     /* A market tip above the new maxFee is cut to it. */
     market = fees(0, 400);
     assert_int_equal(txm_fees_bump(&out, &prev, &market, &c), 0);
-    assert_u256_is(&out.max_fee, 113);
-    assert_u256_is(&out.max_priority_fee, 113);
+    ts_assert_u256_is(&out.max_fee, 113);
+    ts_assert_u256_is(&out.max_priority_fee, 113);
     /* Exactly at the cap is allowed. */
     c = cfg(113, 1);
     assert_int_equal(txm_fees_bump(&out, &prev, NULL, &c), 0);
-    assert_u256_is(&out.max_fee, 113);
+    ts_assert_u256_is(&out.max_fee, 113);
     /* One wei short: at cap, out is prev. */
     c = cfg(112, 1);
     assert_int_equal(txm_fees_bump(&out, &prev, &market, &c), KP_ELIMIT);
-    assert_u256_is(&out.max_fee, 100);
-    assert_u256_is(&out.max_priority_fee, 10);
+    ts_assert_u256_is(&out.max_fee, 100);
+    ts_assert_u256_is(&out.max_priority_fee, 10);
     /* A bigger configured bump. */
     c = cfg(1000, 1);
     c.bump_bps = 5000;
     assert_int_equal(txm_fees_bump(&out, &prev, NULL, &c), 0);
-    assert_u256_is(&out.max_fee, 150);
-    assert_u256_is(&out.max_priority_fee, 15);
+    ts_assert_u256_is(&out.max_fee, 150);
+    ts_assert_u256_is(&out.max_priority_fee, 15);
 }
 
 static void
@@ -580,8 +552,9 @@ test_bump_misuse(void **state)
     assert_int_equal(txm_fees_bump(&out, &prev, NULL, &c), KP_EINVAL);
     /* Fees at the top of the range: at cap, not a wrapped small value. */
     c = cfg(1000, 1);
-    prev.max_fee = uhex("0xfffffffffffffffffffffffffffffffffffffffffffffffff"
-                        "fffffffffffffff");
+    prev.max_fee =
+        ts_u256_parse("0xfffffffffffffffffffffffffffffffffffffffffffffffff"
+                      "fffffffffffffff");
     c.max_fee = prev.max_fee;
     assert_int_equal(txm_fees_bump(&out, &prev, NULL, &c), KP_ELIMIT);
 }

@@ -12,7 +12,6 @@
 #ifndef KP_TESTS_WSSRV_H
 #define KP_TESTS_WSSRV_H
 
-#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,6 +21,8 @@
 #include <nettle/base64.h>
 #include <nettle/sha1.h>
 #include <uv.h>
+
+#include "tests/support/net.h"
 
 #define WSSRV_MAX_IN (1u << 20)
 
@@ -48,37 +49,10 @@ struct wssrv {
 };
 
 static __attribute__((unused)) void
-wss_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
-{
-    (void)h;
-    (void)hint;
-    buf->base = malloc(65536);
-    buf->len = buf->base ? 65536 : 0;
-}
-
-static __attribute__((unused)) void
-wss_write_done(uv_write_t *w, int status)
-{
-    (void)status;
-    free(w->data);
-    free(w);
-}
-
-static __attribute__((unused)) void
 wss_write(struct wssrv_conn *c, const void *data, size_t len)
 {
-    uv_write_t *w = malloc(sizeof(*w));
-    char *copy = malloc(len);
-    uv_buf_t b;
-
-    memcpy(copy, data, len);
-    w->data = copy;
-    b = uv_buf_init(copy, (unsigned)len);
-    if (c->closing ||
-        uv_write(w, (uv_stream_t *)&c->tcp, &b, 1, wss_write_done) != 0) {
-        free(copy);
-        free(w);
-    }
+    if (!c->closing)
+        ts_write_copy((uv_stream_t *)&c->tcp, data, len);
 }
 
 /* An unmasked frame from the server. */
@@ -277,7 +251,7 @@ wss_on_accept(uv_stream_t *server, int status)
         wss_close(c);
         return;
     }
-    uv_read_start((uv_stream_t *)&c->tcp, wss_alloc, wss_on_read);
+    uv_read_start((uv_stream_t *)&c->tcp, ts_alloc_64k, wss_on_read);
 }
 
 static __attribute__((unused)) void
@@ -290,23 +264,16 @@ wss_listener_closed(uv_handle_t *h)
 static __attribute__((unused)) int
 wssrv_start(struct wssrv *s, uv_loop_t *loop)
 {
-    struct sockaddr_in a;
-    int len = sizeof(a);
+    int rc;
 
     memset(s, 0, sizeof(*s));
     s->loop = loop;
-    uv_tcp_init(loop, &s->listener);
-    s->listener.data = s;
     s->open = 1;
-    uv_ip4_addr("127.0.0.1", 0, &a);
-    if (uv_tcp_bind(&s->listener, (const struct sockaddr *)&a, 0) != 0 ||
-        uv_listen((uv_stream_t *)&s->listener, 16, wss_on_accept) != 0 ||
-        uv_tcp_getsockname(&s->listener, (struct sockaddr *)&a, &len) != 0) {
+    rc = ts_listen(&s->listener, loop, 16, wss_on_accept, &s->port);
+    s->listener.data = s;
+    if (rc != 0)
         uv_close((uv_handle_t *)&s->listener, wss_listener_closed);
-        return -1;
-    }
-    s->port = ntohs(a.sin_port);
-    return 0;
+    return rc;
 }
 
 /* Send a text message on the newest open, upgraded connection.

@@ -20,6 +20,7 @@
 #include "config/cfg.h"
 #include "config/cfg_int.h"
 #include "config/units.h"
+#include "tests/support/tmp.h"
 
 /* Line numbers in expected messages refer to this text. */
 static const char base_yaml[] =
@@ -171,18 +172,14 @@ static int
 group_setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/kp-test-config-XXXXXX");
-    return mkdtemp(tmpdir) == NULL ? -1 : 0;
+    return ts_tmpdir_make(tmpdir, sizeof(tmpdir), "test-config");
 }
 
 static int
 group_teardown(void **state)
 {
-    char cmd[128];
-
     (void)state;
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return ts_tmpdir_remove(tmpdir);
 }
 
 /* --- valid configurations --- */
@@ -1031,15 +1028,64 @@ test_print_minimal_round_trips(void **state)
 
 /* --- units --- */
 
+enum unit_kind { UNIT_DURATION, UNIT_PERCENT, UNIT_SIZE };
+
+/* An input, what parsing it returns and, when it parses, its value and
+ * how that value prints. */
+struct unit_case {
+    const char *in;
+    int rc;
+    uint64_t value;
+    const char *out;
+};
+
+static int
+unit_parse(enum unit_kind kind, uint64_t *v, const char *s)
+{
+    uint32_t bps = 0;
+    int rc;
+
+    if (kind == UNIT_DURATION)
+        return cfg_parse_duration(v, s, strlen(s));
+    if (kind == UNIT_SIZE)
+        return cfg_parse_size(v, s, strlen(s));
+    rc = cfg_parse_percent(&bps, s, strlen(s));
+    *v = bps;
+    return rc;
+}
+
+static void
+unit_fmt(enum unit_kind kind, char *out, size_t cap, uint64_t v)
+{
+    if (kind == UNIT_DURATION)
+        cfg_fmt_duration(out, cap, v);
+    else if (kind == UNIT_PERCENT)
+        cfg_fmt_percent(out, cap, (uint32_t)v);
+    else
+        cfg_fmt_size(out, cap, v);
+}
+
+static void
+check_units(enum unit_kind kind, const struct unit_case *c, size_t n)
+{
+    char buf[CFG_UNIT_STR_MAX];
+
+    for (size_t i = 0; i < n; i++) {
+        uint64_t v = 7;
+
+        assert_int_equal(unit_parse(kind, &v, c[i].in), c[i].rc);
+        if (c[i].rc != 0)
+            continue;
+        assert_int_equal(v, c[i].value);
+        unit_fmt(kind, buf, sizeof(buf), v);
+        assert_string_equal(buf, c[i].out);
+    }
+}
+
 static void
 test_durations(void **state)
 {
-    static const struct {
-        const char *in;
-        int rc;
-        uint64_t ms;
-        const char *out;
-    } v[] = {
+    static const struct unit_case v[] = {
         {"250ms", 0, 250, "250ms"},
         {"30s", 0, 30000, "30s"},
         {"2m", 0, 120000, "2m"},
@@ -1063,31 +1109,15 @@ test_durations(void **state)
         {"213503982335d", KP_EOVERFLOW, 0, ""},
         {"99999999999999999999ms", KP_EOVERFLOW, 0, ""},
     };
-    char buf[CFG_UNIT_STR_MAX];
 
     (void)state;
-    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-        uint64_t ms = 7;
-
-        assert_int_equal(cfg_parse_duration(&ms, v[i].in, strlen(v[i].in)),
-                         v[i].rc);
-        if (v[i].rc != 0)
-            continue;
-        assert_int_equal(ms, v[i].ms);
-        cfg_fmt_duration(buf, sizeof(buf), ms);
-        assert_string_equal(buf, v[i].out);
-    }
+    check_units(UNIT_DURATION, v, sizeof(v) / sizeof(v[0]));
 }
 
 static void
 test_percents_and_sizes(void **state)
 {
-    static const struct {
-        const char *in;
-        int rc;
-        uint32_t bps;
-        const char *out;
-    } p[] = {
+    static const struct unit_case p[] = {
         {"2%", 0, 200, "2%"},
         {"0.5%", 0, 50, "0.5%"},
         {"12.5%", 0, 1250, "12.5%"},
@@ -1102,41 +1132,16 @@ test_percents_and_sizes(void **state)
         {"2%%", KP_EINVAL, 0, ""},
         {"99999999999%", KP_EOVERFLOW, 0, ""},
     };
-    static const struct {
-        const char *in;
-        int rc;
-        uint64_t bytes;
-        const char *out;
-    } s[] = {
+    static const struct unit_case s[] = {
         {"8MiB", 0, 8 << 20, "8MiB"}, {"65536", 0, 65536, "64KiB"},
         {"1GiB", 0, 1 << 30, "1GiB"}, {"100B", 0, 100, "100"},
         {"1.5MiB", KP_EINVAL, 0, ""}, {"8MB", KP_EINVAL, 0, ""},
         {"MiB", KP_EINVAL, 0, ""},    {"99999999999GiB", KP_EOVERFLOW, 0, ""},
     };
-    char buf[CFG_UNIT_STR_MAX];
 
     (void)state;
-    for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++) {
-        uint32_t bps;
-
-        assert_int_equal(cfg_parse_percent(&bps, p[i].in, strlen(p[i].in)),
-                         p[i].rc);
-        if (p[i].rc != 0)
-            continue;
-        assert_int_equal(bps, p[i].bps);
-        cfg_fmt_percent(buf, sizeof(buf), bps);
-        assert_string_equal(buf, p[i].out);
-    }
-    for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
-        uint64_t b;
-
-        assert_int_equal(cfg_parse_size(&b, s[i].in, strlen(s[i].in)), s[i].rc);
-        if (s[i].rc != 0)
-            continue;
-        assert_int_equal(b, s[i].bytes);
-        cfg_fmt_size(buf, sizeof(buf), b);
-        assert_string_equal(buf, s[i].out);
-    }
+    check_units(UNIT_PERCENT, p, sizeof(p) / sizeof(p[0]));
+    check_units(UNIT_SIZE, s, sizeof(s) / sizeof(s[0]));
 }
 
 static void

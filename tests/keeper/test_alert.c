@@ -7,7 +7,6 @@
  * loop keeps ticking, timeouts, queue overflow, metrics, secrets never in
  * logs, misuse. The loop is driven until a condition holds, with a hard
  * deadline; nothing sleeps. */
-#include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -17,13 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
 
 #include <cmocka.h>
 #include <cjson/cJSON.h>
@@ -36,6 +29,8 @@
 #include "keeper/log.h"
 #include "keeper/metrics.h"
 #include "tests/keeper/promtool.h"
+#include "tests/support/proc.h"
+#include "tests/support/uvrun.h"
 
 #define WAIT_MS 15000
 #define FIXED_NOW 1700000000123LL /* 2023-11-14T22:13:20.123Z */
@@ -103,34 +98,6 @@ rcv_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     }
 }
 
-/* ---- driving the loop -------------------------------------------------- */
-
-static bool timed_out;
-
-static void
-on_deadline(uv_timer_t *t)
-{
-    (void)t;
-    timed_out = true;
-}
-
-/* Run the loop until pred(arg) holds or `ms` pass. Returns: pred's value. */
-static bool
-run_until(bool (*pred)(void *), void *arg, uint64_t ms)
-{
-    uv_timer_t deadline;
-
-    timed_out = false;
-    uv_timer_init(&loop, &deadline);
-    uv_timer_start(&deadline, on_deadline, ms, 0);
-    while (!pred(arg) && !timed_out)
-        uv_run(&loop, UV_RUN_ONCE);
-    uv_timer_stop(&deadline);
-    uv_close((uv_handle_t *)&deadline, NULL);
-    uv_run(&loop, UV_RUN_NOWAIT);
-    return pred(arg);
-}
-
 static bool
 port_known(void *arg)
 {
@@ -138,55 +105,35 @@ port_known(void *arg)
     return rcv_port > 0;
 }
 
-static int
-free_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
+/* Start the receiver with pipes for its stdin (held open: it exits when
+ * that closes) and stdout (read on the loop); stderr stays the test's. */
 static int
 rcv_spawn(void)
 {
-    const char *src = getenv("KP_SOURCE_DIR");
     char script[4096];
+    struct ts_spawn_opts so;
     int in[2], out[2];
-    pid_t parent = getpid();
 
-    if (!src)
-        src = ".";
-    snprintf(script, sizeof(script), "%s/tests/keeper/alert_receiver.js", src);
+    if (ts_source_path(script, sizeof(script),
+                       "tests/keeper/alert_receiver.js") != 0)
+        snprintf(script, sizeof(script), "./tests/keeper/alert_receiver.js");
     if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
         return -1;
-    rcv_pid = fork();
-    if (rcv_pid < 0)
-        return -1;
-    if (rcv_pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(1);
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        char *argv[] = {"node", script, NULL};
-        execvp("node", argv);
-        _exit(127);
-    }
+    ts_spawn_opts_init(&so);
+    so.in = in[0];
+    so.out = out[1];
+    so.err = TS_FD_KEEP;
+    so.path_search = true;
+    rcv_pid = ts_spawn((char *[]){"node", script, NULL}, &so);
     close(in[0]);
     close(out[1]);
     rcv_stdin = in[1];
+    if (rcv_pid < 0)
+        return -1;
     uv_pipe_init(&loop, &rcv_out, 0);
     uv_pipe_open(&rcv_out, out[0]);
     uv_read_start((uv_stream_t *)&rcv_out, rcv_alloc, rcv_read);
-    return run_until(port_known, NULL, WAIT_MS) ? 0 : -1;
+    return ts_run_until(&loop, port_known, NULL, WAIT_MS) ? 0 : -1;
 }
 
 static int
@@ -205,13 +152,10 @@ group_setup(void **state)
 static int
 group_teardown(void **state)
 {
-    int status, rc;
+    int rc;
 
     (void)state;
-    if (rcv_pid > 0) {
-        kill(rcv_pid, SIGTERM);
-        waitpid(rcv_pid, &status, 0);
-    }
+    ts_kill(&rcv_pid, SIGTERM);
     if (rcv_stdin >= 0)
         close(rcv_stdin);
     uv_read_stop((uv_stream_t *)&rcv_out);
@@ -339,6 +283,19 @@ chan_set(struct cfg_channel *c, const char *name, enum cfg_channel_type type,
     c->min_severity = min;
 }
 
+/* A manager with the one channel `name` at `path` of the receiver, for
+ * every severity.   Out: *ch (the channel's settings) */
+static struct alert_mgr *
+mgr_one(struct cfg_channel *ch, const char *name, enum cfg_channel_type type,
+        const char *path, const struct alert_opts *o, struct metrics *reg)
+{
+    struct alert_mgr *m;
+
+    chan_set(ch, name, type, path, CFG_SEVERITY_INFO);
+    assert_int_equal(alert_mgr_new(&m, &loop, reg, o, ch, 1), 0);
+    return m;
+}
+
 /* hook, slack and pd channels at /hook/<tag>, /slack/<tag>, /pd/<tag>. */
 static void
 three_channels(struct cfg_channel ch[3], const char *tag, enum cfg_severity min)
@@ -371,12 +328,14 @@ settled(void *arg)
            count_tag(s->tag) >= st.delivered + st.retries + st.failed;
 }
 
+/* Run until `m` has settled; `want` records then carry `tag`. */
 static void
-settle(struct alert_mgr *m, const char *tag)
+settle(struct alert_mgr *m, const char *tag, size_t want)
 {
     struct settle s = {m, tag};
 
-    assert_true(run_until(settled, &s, WAIT_MS));
+    assert_true(ts_run_until(&loop, settled, &s, WAIT_MS));
+    assert_int_equal(count_tag(tag), want);
 }
 
 static void
@@ -828,8 +787,7 @@ test_raise_one_per_channel(void **state)
                                  ALERT_KV("age_s", "93", "max_age_s", "60")),
                      0);
     assert_true(alert_is_active(m, "stale_oracle/ETH-USD"));
-    settle(m, "t-raise");
-    assert_int_equal(count_tag("t-raise"), 3);
+    settle(m, "t-raise", 3);
 
     /* Records of different channels may interleave: go by kind. */
     for (size_t i = 0; i < 3; i++) {
@@ -895,13 +853,11 @@ test_condition_lifecycle(void **state)
             0);
     alert_mgr_stats(m, &st);
     assert_int_equal(st.queued, 3);
-    settle(m, tag);
-    assert_int_equal(count_tag(tag), 3);
+    settle(m, tag, 3);
 
     assert_int_equal(
         alert_raise(m, "tier", ALERT_CRITICAL, "T2: H=0.8", ALERT_NO_KV), 0);
-    settle(m, tag);
-    assert_int_equal(count_tag(tag), 6);
+    settle(m, tag, 6);
 
     assert_int_equal(alert_clear(m, "tier"), 0);
     assert_false(alert_is_active(m, "tier"));
@@ -909,8 +865,7 @@ test_condition_lifecycle(void **state)
     assert_int_equal(alert_clear(m, "never-raised"), 0); /* never was */
     alert_mgr_stats(m, &st);
     assert_int_equal(st.queued, 9);
-    settle(m, tag);
-    assert_int_equal(count_tag(tag), 9);
+    settle(m, tag, 9);
 
     /* PagerDuty saw trigger(warning), trigger(critical), resolve, all
      * with one dedup_key; the others firing, firing, resolved. */
@@ -953,8 +908,7 @@ test_condition_lifecycle(void **state)
     /* Raised again after the resolve: a new trigger. */
     assert_int_equal(
         alert_raise(m, "tier", ALERT_WARNING, "amber again", ALERT_NO_KV), 0);
-    settle(m, tag);
-    assert_int_equal(count_tag(tag), 12);
+    settle(m, tag, 12);
     mgr_done(m);
 }
 
@@ -979,19 +933,16 @@ test_min_severity(void **state)
     assert_int_equal(alert_raise(m, "k", ALERT_INFO, "i", ALERT_NO_KV), 0);
     assert_int_equal(alert_mgr_pending(m), 0);
     assert_int_equal(alert_raise(m, "k", ALERT_WARNING, "w", ALERT_NO_KV), 0);
-    settle(m, tag);
-    assert_int_equal(count_tag(tag), 1);
+    settle(m, tag, 1);
     assert_string_equal(jstr(nth_tag(tag, 0), "kind"), "webhook");
 
     /* Critical: all three. */
     assert_int_equal(alert_raise(m, "k", ALERT_CRITICAL, "c", ALERT_NO_KV), 0);
-    settle(m, tag);
-    assert_int_equal(count_tag(tag), 4);
+    settle(m, tag, 4);
 
     /* Back to warning: the webhook updates, Slack and PD resolve. */
     assert_int_equal(alert_raise(m, "k", ALERT_WARNING, "w2", ALERT_NO_KV), 0);
-    settle(m, tag);
-    assert_int_equal(count_tag(tag), 7);
+    settle(m, tag, 7);
     for (size_t i = 4; i < 7; i++) {
         cJSON *r = nth_tag(tag, i);
         const char *kind = jstr(r, "kind");
@@ -1007,8 +958,7 @@ test_min_severity(void **state)
 
     /* Clear: only the webhook still has it open. */
     assert_int_equal(alert_clear(m, "k"), 0);
-    settle(m, tag);
-    assert_int_equal(count_tag(tag), 8);
+    settle(m, tag, 8);
     assert_string_equal(jstr(nth_tag(tag, 7), "kind"), "webhook");
     assert_string_equal(jstr(nth_tag(tag, 7), "body.status"), "resolved");
 
@@ -1017,8 +967,7 @@ test_min_severity(void **state)
                                   "inject failed: reverted",
                                   ALERT_KV("reason", "AtOrAboveTarget()")),
                      0);
-    settle(m, tag);
-    assert_int_equal(count_tag(tag), 11);
+    settle(m, tag, 11);
     for (size_t i = 8; i < 11; i++) {
         cJSON *r = nth_tag(tag, i);
 
@@ -1045,15 +994,13 @@ test_retry_in_order(void **state)
     const char *tag = "t-retry";
 
     (void)state;
-    chan_set(&ch, "pd", CFG_CHANNEL_PAGERDUTY, "/fail/2/500/pd/t-retry",
-             CFG_SEVERITY_INFO);
-    assert_int_equal(alert_mgr_new(&m, &loop, reg, &o, &ch, 1), 0);
+    m = mgr_one(&ch, "pd", CFG_CHANNEL_PAGERDUTY, "/fail/2/500/pd/t-retry", &o,
+                reg);
     assert_int_equal(
         alert_raise(m, "signer/low_balance", ALERT_ERROR, "low", ALERT_NO_KV),
         0);
     assert_int_equal(alert_clear(m, "signer/low_balance"), 0);
-    settle(m, tag);
-    assert_int_equal(count_tag(tag), 4);
+    settle(m, tag, 4);
     const long want_status[] = {500, 500, 202, 202};
     const char *want_act[] = {"trigger", "trigger", "trigger", "resolve"};
 
@@ -1105,12 +1052,10 @@ test_rate_limited(void **state)
     double t0, t1;
 
     (void)state;
-    chan_set(&ch, "pd", CFG_CHANNEL_PAGERDUTY, "/fail/1/429/pd/t-429",
-             CFG_SEVERITY_INFO);
-    assert_int_equal(alert_mgr_new(&m, &loop, NULL, &o, &ch, 1), 0);
+    m = mgr_one(&ch, "pd", CFG_CHANNEL_PAGERDUTY, "/fail/1/429/pd/t-429", &o,
+                NULL);
     assert_int_equal(alert_notify(m, "x", ALERT_WARNING, "x", ALERT_NO_KV), 0);
-    settle(m, tag);
-    assert_int_equal(count_tag(tag), 2);
+    settle(m, tag, 2);
     assert_int_equal(rstatus(nth_tag(tag, 0)), 429);
     assert_int_equal(rstatus(nth_tag(tag, 1)), 202);
     t0 = cJSON_GetNumberValue(cJSON_GetObjectItem(nth_tag(tag, 0), "t"));
@@ -1131,13 +1076,11 @@ test_400_not_retried(void **state)
     const char *tag = "t-400";
 
     (void)state;
-    chan_set(&ch, "hook400", CFG_CHANNEL_WEBHOOK, "/always/400/hook/t-400",
-             CFG_SEVERITY_INFO);
-    assert_int_equal(alert_mgr_new(&m, &loop, reg, &o, &ch, 1), 0);
+    m = mgr_one(&ch, "hook400", CFG_CHANNEL_WEBHOOK, "/always/400/hook/t-400",
+                &o, reg);
     assert_int_equal(alert_notify(m, "a", ALERT_WARNING, "a", ALERT_NO_KV), 0);
     assert_int_equal(alert_notify(m, "b", ALERT_WARNING, "b", ALERT_NO_KV), 0);
-    settle(m, tag);
-    assert_int_equal(count_tag(tag), 2);
+    settle(m, tag, 2);
     assert_string_equal(jstr(nth_tag(tag, 0), "body.key"), "a");
     assert_string_equal(jstr(nth_tag(tag, 1), "body.key"), "b");
     alert_mgr_stats(m, &st);
@@ -1197,7 +1140,7 @@ test_receiver_down(void **state)
     struct ticker tk = {0};
     struct failed_n f;
     uint64_t t0;
-    int port = free_port();
+    int port = ts_free_port();
 
     (void)state;
     assert_true(port > 0);
@@ -1218,7 +1161,7 @@ test_receiver_down(void **state)
         0);
     assert_true(uv_hrtime() - t0 < 50u * 1000000u); /* raise returns at once */
     f = (struct failed_n){m, 1};
-    assert_true(run_until(has_failed, &f, WAIT_MS));
+    assert_true(ts_run_until(&loop, has_failed, &f, WAIT_MS));
     alert_mgr_stats(m, &st);
     assert_int_equal(st.retries, 2);
     assert_int_equal(st.failed, 1);
@@ -1243,16 +1186,13 @@ test_timeout(void **state)
     struct failed_n f;
 
     (void)state;
-    chan_set(&ch, "hang", CFG_CHANNEL_SLACK, "/hang/slack/t-hang",
-             CFG_SEVERITY_INFO);
     o.timeout_ms = 200;
     o.max_attempts = 2;
-    assert_int_equal(alert_mgr_new(&m, &loop, NULL, &o, &ch, 1), 0);
+    m = mgr_one(&ch, "hang", CFG_CHANNEL_SLACK, "/hang/slack/t-hang", &o, NULL);
     assert_int_equal(alert_notify(m, "x", ALERT_INFO, "x", ALERT_NO_KV), 0);
     f = (struct failed_n){m, 1};
-    assert_true(run_until(has_failed, &f, WAIT_MS));
-    settle(m, "t-hang");
-    assert_int_equal(count_tag("t-hang"), 2);
+    assert_true(ts_run_until(&loop, has_failed, &f, WAIT_MS));
+    settle(m, "t-hang", 2);
     assert_valid(nth_tag("t-hang", 0));
     alert_mgr_stats(m, &st);
     assert_int_equal(st.retries, 1);
@@ -1274,12 +1214,10 @@ test_queue_overflow(void **state)
     const char *tag = "t-full";
 
     (void)state;
-    chan_set(&ch, "full", CFG_CHANNEL_WEBHOOK, "/hang/hook/t-full",
-             CFG_SEVERITY_INFO);
     o.timeout_ms = 150;
     o.max_attempts = 1;
     o.queue_cap = 3;
-    assert_int_equal(alert_mgr_new(&m, &loop, reg, &o, &ch, 1), 0);
+    m = mgr_one(&ch, "full", CFG_CHANNEL_WEBHOOK, "/hang/hook/t-full", &o, reg);
     assert_int_equal(alert_notify(m, "A", ALERT_INFO, "A", ALERT_NO_KV), 0);
     assert_int_equal(alert_notify(m, "B", ALERT_INFO, "B", ALERT_NO_KV), 0);
     assert_int_equal(alert_notify(m, "C", ALERT_CRITICAL, "C", ALERT_NO_KV), 0);
@@ -1296,9 +1234,8 @@ test_queue_overflow(void **state)
     assert_int_equal(
         counter(reg, ALERT_METRIC_DROPPED_TOTAL, METRIC_LABELS("full")), 3);
     f = (struct failed_n){m, 3};
-    assert_true(run_until(has_failed, &f, WAIT_MS));
-    settle(m, tag);
-    assert_int_equal(count_tag(tag), 3);
+    assert_true(ts_run_until(&loop, has_failed, &f, WAIT_MS));
+    settle(m, tag, 3);
     assert_string_equal(jstr(nth_tag(tag, 0), "body.key"), "A");
     assert_string_equal(jstr(nth_tag(tag, 1), "body.key"), "C");
     assert_string_equal(jstr(nth_tag(tag, 2), "body.key"), "E");
@@ -1335,7 +1272,7 @@ test_free_busy(void **state)
     assert_int_equal(alert_notify(m, "x", ALERT_INFO, "x", ALERT_NO_KV), 0);
     /* The flaky channel's first 503 leaves its retry waiting a minute;
      * the hanging one is still in flight. */
-    assert_true(run_until(has_retried, m, WAIT_MS));
+    assert_true(ts_run_until(&loop, has_retried, m, WAIT_MS));
     assert_int_equal(alert_mgr_pending(m), 2);
     mgr_done(m);
 }
@@ -1395,7 +1332,7 @@ test_receiver_rejects(void **state)
         snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", rcv_port,
                  bad[i][0]);
         assert_int_equal(http_request_start(c, &o, on_post, &p, NULL), 0);
-        assert_true(run_until(post_done, &p, WAIT_MS));
+        assert_true(ts_run_until(&loop, post_done, &p, WAIT_MS));
         assert_int_equal(p.status, 400);
     }
     http_client_free(c);
@@ -1411,7 +1348,7 @@ test_secrets_not_logged(void **state)
     struct cfg_channel ch[3];
     struct alert_mgr *m;
     struct failed_n f;
-    int port = free_port();
+    int port = ts_free_port();
 
     (void)state;
     chan_set(&ch[0], "echo-pd", CFG_CHANNEL_PAGERDUTY,
@@ -1427,7 +1364,7 @@ test_secrets_not_logged(void **state)
                                  ALERT_KV("url_like", "see runbook")),
                      0);
     f = (struct failed_n){m, 3};
-    assert_true(run_until(has_failed, &f, WAIT_MS));
+    assert_true(ts_run_until(&loop, has_failed, &f, WAIT_MS));
     mgr_done(m);
 
     fflush(log_file);

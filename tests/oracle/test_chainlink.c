@@ -10,25 +10,14 @@
  * new round, a reorg's removed log causing a re-read that wins, refused
  * answers on both paths, no contract at the address, stop/restart and
  * freeing with a read in flight. */
-#include <arpa/inet.h>
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <netinet/in.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -41,6 +30,12 @@
 #include "oracle/chainlink.h"
 #include "oracle/history.h"
 #include "oracle/source.h"
+#include "tests/support/anvil.h"
+#include "tests/support/check.h"
+#include "tests/support/proc.h"
+#include "tests/support/rpcsync.h"
+#include "tests/support/solc.h"
+#include "tests/support/uvrun.h"
 
 /* anvil's first dev account: deploys the feed and is its admin. */
 #define ADMIN "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
@@ -82,20 +77,11 @@ round_data(uint8_t d[160], uint64_t round, const uint8_t answer[32],
     word_u64(d + 128, answered);
 }
 
-static struct u256
-u(uint64_t v)
-{
-    struct u256 x;
-
-    u256_from_u64(&x, v);
-    return x;
-}
-
 /* answer * 10^e */
 static struct u256
 scaled(uint64_t answer, unsigned e)
 {
-    struct u256 p, r, a = u(answer);
+    struct u256 p, r, a = ts_u256(answer);
 
     assert_int_equal(u256_pow10(&p, e), 0);
     assert_int_equal(u256_mul(&r, &a, &p), 0);
@@ -109,11 +95,11 @@ mkround(uint64_t round, const struct u256 *answer, uint64_t updated,
     struct oracle_chainlink_round r;
 
     memset(&r, 0, sizeof(r));
-    r.round_id = u(round);
+    r.round_id = ts_u256(round);
     r.answer = *answer;
-    r.started_at = u(updated);
-    r.updated_at = u(updated);
-    r.answered_in_round = u(answered);
+    r.started_at = ts_u256(updated);
+    r.updated_at = ts_u256(updated);
+    r.answered_in_round = ts_u256(answered);
     return r;
 }
 
@@ -157,7 +143,7 @@ test_decode_round(void **state)
     d[32 - 9] = 0x03;
     d[31] = 0x2a;
     assert_int_equal(oracle_chainlink_decode_round(&r, d, 160), 0);
-    phase_round = u(3);
+    phase_round = ts_u256(3);
     u256_shl(&phase_round, &phase_round, 64);
     phase_round.w[0] = 42;
     assert_int_equal(u256_cmp(&r.round_id, &phase_round), 0);
@@ -271,13 +257,13 @@ test_scale_by_decimals(void **state)
     struct u256 a;
 
     (void)state;
-    a = u(2000);
+    a = ts_u256(2000);
     r = mkround(1, &a, 100, 1);
     assert_int_equal(oracle_chainlink_round_price(&p, &why, &r, 0), 0);
     assert_true(p.value == 2000.0);
     assert_int_equal(p.decimals, 0);
 
-    a = u(200012345678ull); /* 2000.12345678 with 8 decimals */
+    a = ts_u256(200012345678ull); /* 2000.12345678 with 8 decimals */
     r = mkround(1, &a, 100, 1);
     assert_int_equal(oracle_chainlink_round_price(&p, &why, &r, 8), 0);
     assert_int_equal(u256_cmp(&p.answer, &a), 0);
@@ -334,7 +320,7 @@ test_refusals(void **state)
     struct oracle_chainlink_round r;
     struct oracle_price p;
     enum oracle_reject why;
-    struct u256 a = u(5), zero = u(0), neg;
+    struct u256 a = ts_u256(5), zero = ts_u256(0), neg;
 
     (void)state;
     u256_neg(&neg, &a);
@@ -361,7 +347,7 @@ test_refusals(void **state)
     u256_shl(&r.updated_at, &r.updated_at, 64);
     assert_int_equal(oracle_chainlink_round_price(&p, &why, &r, 8), KP_EINVAL);
     assert_int_equal(why, ORACLE_REJ_RANGE);
-    r.updated_at = u(UINT64_MAX);
+    r.updated_at = ts_u256(UINT64_MAX);
     assert_int_equal(oracle_chainlink_round_price(&p, &why, &r, 8), 0);
 }
 
@@ -372,10 +358,10 @@ test_apply_phase(void **state)
 
     (void)state;
     /* Proxy round: phase 2, round 41. The aggregator logs round 42. */
-    proxy = u(2);
+    proxy = ts_u256(2);
     u256_shl(&proxy, &proxy, 64);
     proxy.w[0] = 41;
-    round = u(42);
+    round = ts_u256(42);
     oracle_chainlink_apply_phase(&round, &proxy);
     want = proxy;
     want.w[0] = 42;
@@ -383,14 +369,14 @@ test_apply_phase(void **state)
     /* Already phased: unchanged. */
     oracle_chainlink_apply_phase(&round, &proxy);
     assert_int_equal(u256_cmp(&round, &want), 0);
-    want = u(3);
+    want = ts_u256(3);
     u256_shl(&want, &want, 64);
     round = want;
     oracle_chainlink_apply_phase(&round, &proxy);
     assert_int_equal(u256_cmp(&round, &want), 0);
     /* Phase 0 (a plain aggregator): unchanged. */
-    round = u(7);
-    proxy = u(6);
+    round = ts_u256(7);
+    proxy = ts_u256(6);
     oracle_chainlink_apply_phase(&round, &proxy);
     assert_int_equal(u256_cmp(&round, &(struct u256){{7}}), 0);
 }
@@ -407,11 +393,8 @@ test_rpc_opts(void)
 {
     struct rpc_opts o;
 
-    rpc_opts_init(&o);
-    o.head_poll_ms = 0;
-    o.timeout_ms = 5000;
-    o.max_attempts = 1;
-    o.seed = 7;
+    ts_rpc_opts_init(&o);
+    o.max_attempts = 1; /* no backoff either */
     return o;
 }
 
@@ -426,18 +409,10 @@ quiet_open(struct quiet *q, const char *url)
 }
 
 static void
-drain_and_close(uv_loop_t *loop)
-{
-    for (int i = 0; i < 1000 && uv_loop_alive(loop); i++)
-        uv_run(loop, UV_RUN_NOWAIT);
-    assert_int_equal(uv_loop_close(loop), 0);
-}
-
-static void
 quiet_close(struct quiet *q)
 {
     rpc_client_free(q->rpc);
-    drain_and_close(&q->loop);
+    assert_int_equal(ts_loop_close(&q->loop), 0);
 }
 
 static void
@@ -580,243 +555,8 @@ test_before_start(void **state)
 
 /* ---- processes: solcjs once, anvil for the group ---- */
 
-static pid_t anvil_pid;
-static char anvil_url[64];
+static struct ts_anvil node;
 static char *feed_bin; /* PriceFeed creation code, hex without 0x */
-
-static int
-free_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
-/* Fork and exec argv[0] with output to /dev/null; the child dies with us.
- * Returns: the pid, or -1. */
-static pid_t
-spawn(char *const argv[])
-{
-    pid_t parent = getpid(), pid = fork();
-
-    if (pid != 0)
-        return pid;
-    int fd = open("/dev/null", O_RDWR);
-
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)
-        _exit(1);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    execv(argv[0], argv);
-    _exit(127);
-}
-
-static int
-wait_exit(pid_t pid)
-{
-    int st = 0;
-
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static char *
-read_text(const char *path)
-{
-    FILE *fp = fopen(path, "r");
-    char *buf = NULL;
-    long n;
-
-    if (fp == NULL)
-        return NULL;
-    if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) > 0 &&
-        fseek(fp, 0, SEEK_SET) == 0) {
-        buf = calloc(1, (size_t)n + 1);
-        if (buf && fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-            free(buf);
-            buf = NULL;
-        }
-    }
-    fclose(fp);
-    while (buf && *buf && strchr(" \n\r", buf[strlen(buf) - 1]))
-        buf[strlen(buf) - 1] = '\0';
-    return buf;
-}
-
-static void
-remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char p[4096];
-
-    while (d && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-        unlink(p);
-    }
-    if (d)
-        closedir(d);
-    rmdir(dir);
-}
-
-/* solcjs --bin --abi tests/contracts/PriceFeed.sol into a temp dir. */
-static int
-compile_feed(const char *src)
-{
-    char dir[] = "/tmp/kp-oracle-sol-XXXXXX";
-    char bin[4096], base[4096], sol[4096], out[4096];
-    pid_t pid;
-
-    if (mkdtemp(dir) == NULL)
-        return -1;
-    snprintf(bin, sizeof(bin), "%s/node_modules/.bin/solcjs", src);
-    snprintf(base, sizeof(base), "%s/tests/contracts", src);
-    snprintf(sol, sizeof(sol), "%s/PriceFeed.sol", base);
-    char *argv[] = {bin,  "--bin", "--abi", "--base-path", base,
-                    "-o", dir,     sol,     NULL};
-
-    pid = spawn(argv);
-    if (pid > 0 && wait_exit(pid) == 0) {
-        snprintf(out, sizeof(out), "%s/PriceFeed_sol_PriceFeed.bin", dir);
-        feed_bin = read_text(out);
-    }
-    remove_tree(dir);
-    return feed_bin != NULL && feed_bin[0] != '\0' ? 0 : -1;
-}
-
-static int
-anvil_start(const char *src)
-{
-    char bin[4096], port[16];
-    int p = free_port();
-
-    if (p < 0)
-        return -1;
-    snprintf(bin, sizeof(bin), "%s/node_modules/.bin/anvil", src);
-    snprintf(port, sizeof(port), "%d", p);
-    snprintf(anvil_url, sizeof(anvil_url), "http://127.0.0.1:%d", p);
-    char *argv[] = {bin, "--host", "127.0.0.1", "--port", port, NULL};
-
-    anvil_pid = spawn(argv);
-    return anvil_pid > 0 ? 0 : -1;
-}
-
-/* ---- loop helpers ---- */
-
-struct until {
-    bool (*cond)(void *arg);
-    void *arg;
-    bool expired;
-};
-
-static void
-on_deadline(uv_timer_t *t)
-{
-    struct until *w = t->data;
-
-    w->expired = true;
-    uv_stop(t->loop);
-}
-
-/* Checked before the loop would block. */
-static void
-on_prepare(uv_prepare_t *p)
-{
-    struct until *w = p->data;
-
-    if (w->cond(w->arg))
-        uv_stop(p->loop);
-}
-
-/* Run `loop` until cond(arg) or `ms` pass. Returns: cond(arg). */
-static bool
-run_until(uv_loop_t *loop, bool (*cond)(void *), void *arg, uint64_t ms)
-{
-    struct until w = {.cond = cond, .arg = arg};
-    uv_timer_t t;
-    uv_prepare_t p;
-
-    uv_timer_init(loop, &t);
-    uv_prepare_init(loop, &p);
-    t.data = p.data = &w;
-    uv_timer_start(&t, on_deadline, ms, 0);
-    uv_prepare_start(&p, on_prepare);
-    while (!cond(arg) && !w.expired)
-        uv_run(loop, UV_RUN_DEFAULT);
-    uv_close((uv_handle_t *)&t, NULL);
-    uv_close((uv_handle_t *)&p, NULL);
-    uv_run(loop, UV_RUN_NOWAIT);
-    return cond(arg);
-}
-
-struct at_least {
-    const int *counter;
-    int target;
-};
-
-static bool
-reached(void *arg)
-{
-    struct at_least *a = arg;
-
-    return *a->counter >= a->target;
-}
-
-static bool
-wait_count(uv_loop_t *loop, const int *counter, int target, uint64_t ms)
-{
-    struct at_least a = {counter, target};
-
-    return run_until(loop, reached, &a, ms);
-}
-
-/* ---- synchronous calls for the test's own chain work ---- */
-
-struct reply {
-    int done, err;
-    cJSON *result;
-    char text[256];
-};
-
-static void
-reply_cb(void *arg, const cJSON *result, const struct rpc_status *st)
-{
-    struct reply *r = arg;
-
-    r->done++;
-    r->err = st->err;
-    snprintf(r->text, sizeof(r->text), "%s", st->text);
-    if (result)
-        r->result = cJSON_Duplicate(result, true);
-}
-
-/* Returns: the result (cJSON_Delete it); fails the test on an error. */
-static cJSON *
-call(uv_loop_t *loop, struct rpc_client *rpc, const char *method,
-     const char *params)
-{
-    struct reply r = {0};
-
-    assert_int_equal(rpc_call(rpc, method, params, NULL, reply_cb, &r, NULL),
-                     0);
-    assert_true(wait_count(loop, &r.done, 1, 15000));
-    if (r.err != 0)
-        fail_msg("%s: %s", method, r.text);
-    return r.result;
-}
 
 static uint64_t
 json_u64(const cJSON *v)
@@ -828,48 +568,16 @@ json_u64(const cJSON *v)
 }
 
 static int
-ready_chain_id(void)
-{
-    uv_loop_t loop;
-    struct rpc_client *c = NULL;
-    struct rpc_endpoint_cfg ep = {.url = anvil_url};
-    struct rpc_opts o = test_rpc_opts();
-    struct reply r = {0};
-    int rc = -1;
-
-    o.max_attempts = 100;
-    o.backoff_base_ms = 20;
-    o.backoff_max_ms = 100;
-    uv_loop_init(&loop);
-    if (rpc_client_new(&c, &loop, NULL, &ep, 1, &o) == 0 &&
-        rpc_call(c, "eth_chainId", NULL, NULL, reply_cb, &r, NULL) == 0 &&
-        wait_count(&loop, &r.done, 1, 30000) && r.err == 0)
-        rc = 0;
-    else
-        fprintf(stderr, "eth_chainId: %s\n", r.text);
-    cJSON_Delete(r.result);
-    rpc_client_free(c);
-    for (int i = 0; i < 1000 && uv_loop_alive(&loop); i++)
-        uv_run(&loop, UV_RUN_NOWAIT);
-    uv_loop_close(&loop);
-    return rc;
-}
-
-static int
 group_setup(void **state)
 {
-    const char *src = getenv("KP_SOURCE_DIR");
+    char sol[4096];
 
     (void)state;
-    if (src == NULL) {
-        fprintf(stderr, "KP_SOURCE_DIR is not set\n");
+    if (ts_source_path(sol, sizeof(sol), "tests/contracts/PriceFeed.sol") !=
+            0 ||
+        ts_solc_file(&feed_bin, sol, "PriceFeed") != 0)
         return -1;
-    }
-    if (compile_feed(src) != 0) {
-        fprintf(stderr, "solcjs: PriceFeed.sol did not compile\n");
-        return -1;
-    }
-    if (anvil_start(src) != 0 || ready_chain_id() != 0) {
+    if (ts_anvil_start(&node, NULL) != 0) {
         fprintf(stderr, "anvil did not start\n");
         return -1;
     }
@@ -880,11 +588,7 @@ static int
 group_teardown(void **state)
 {
     (void)state;
-    if (anvil_pid > 0) {
-        kill(anvil_pid, SIGKILL);
-        wait_exit(anvil_pid);
-        anvil_pid = 0;
-    }
+    ts_anvil_stop(&node);
     free(feed_bin);
     feed_bin = NULL;
     return 0;
@@ -956,7 +660,7 @@ static int
 fx_setup(void **state)
 {
     struct fx *f = calloc(1, sizeof(*f));
-    struct rpc_endpoint_cfg ep = {.url = anvil_url};
+    struct rpc_endpoint_cfg ep = {.url = node.http};
     struct rpc_opts o = test_rpc_opts();
     struct oracle_history_params hp;
 
@@ -979,9 +683,7 @@ fx_teardown(void **state)
 
     oracle_source_free(f->s); /* before the client it uses */
     rpc_client_free(f->rpc);
-    for (int i = 0; i < 1000 && uv_loop_alive(&f->loop); i++)
-        uv_run(&f->loop, UV_RUN_NOWAIT);
-    rc = uv_loop_close(&f->loop);
+    rc = ts_loop_close(&f->loop);
     oracle_history_cleanup(&f->hist);
     free(f);
     return rc == 0 ? 0 : -1;
@@ -990,7 +692,7 @@ fx_teardown(void **state)
 static cJSON *
 fx_call(struct fx *f, const char *method, const char *params)
 {
-    return call(&f->loop, f->rpc, method, params);
+    return ts_rpc_must(&f->loop, f->rpc, method, params, 15000);
 }
 
 /* Send a transaction from the admin; wait for its receipt.
@@ -1125,7 +827,7 @@ started(struct fx *f, uint64_t max_age, uint32_t heartbeat_ms)
     deploy_feed(f, "8", "200000000000"); /* 2000.00000000 */
     make_source(f, max_age, heartbeat_ms);
     assert_int_equal(oracle_source_start(f->s), 0);
-    assert_true(wait_count(&f->loop, &f->prices, 1, 10000));
+    assert_true(ts_run_count(&f->loop, &f->prices, 1, 10000));
 }
 
 /* The feed's logs in `block` as the daemon gets them: eth_getLogs with
@@ -1215,7 +917,7 @@ wait_reads(struct fx *f, uint64_t reads, uint64_t errors, uint64_t ms)
 {
     struct reads_goal g = {f, reads, errors};
 
-    return run_until(&f->loop, reads_reached, &g, ms);
+    return ts_run_until(&f->loop, reads_reached, &g, ms);
 }
 
 /* ---- the tests ---- */
@@ -1226,7 +928,7 @@ test_anvil_start_reads_and_scales(void **state)
     struct fx *f = *state;
     const struct oracle_price *p;
     unsigned dec = 0;
-    struct u256 want = u(200012345678ull);
+    struct u256 want = ts_u256(200012345678ull);
     uint64_t requests;
 
     deploy_feed(f, "8", "200012345678");
@@ -1234,7 +936,7 @@ test_anvil_start_reads_and_scales(void **state)
     requests = rpc_endpoint_stats(f->rpc, 0)->requests;
     assert_int_equal(oracle_source_start(f->s), 0);
     assert_int_equal(oracle_source_start(f->s), KP_ESTATE);
-    assert_true(wait_count(&f->loop, &f->prices, 1, 10000));
+    assert_true(ts_run_count(&f->loop, &f->prices, 1, 10000));
     p = oracle_source_latest(f->s);
     assert_non_null(p);
     assert_int_equal(u256_cmp(&p->answer, &want), 0);
@@ -1265,7 +967,7 @@ test_anvil_decimals_0_and_18(void **state)
     deploy_feed(f, "0", "2000");
     make_source(f, 60, 60000);
     assert_int_equal(oracle_source_start(f->s), 0);
-    assert_true(wait_count(&f->loop, &f->prices, 1, 10000));
+    assert_true(ts_run_count(&f->loop, &f->prices, 1, 10000));
     assert_true(f->last.value == 2000.0);
     assert_int_equal(f->last.decimals, 0);
     oracle_source_free(f->s);
@@ -1274,7 +976,7 @@ test_anvil_decimals_0_and_18(void **state)
     deploy_feed(f, "18", "2000000000000000000000");
     make_source(f, 60, 60000);
     assert_int_equal(oracle_source_start(f->s), 0);
-    assert_true(wait_count(&f->loop, &f->prices, 1, 10000));
+    assert_true(ts_run_count(&f->loop, &f->prices, 1, 10000));
     assert_true(f->last.value == 2000.0);
     assert_int_equal(f->last.decimals, 18);
     assert_int_equal(u256_cmp(&f->last.answer, &want), 0);
@@ -1364,7 +1066,7 @@ test_anvil_heartbeat(void **state)
     assert_int_equal(oracle_chainlink_heartbeat_ms(f->cl), 200);
     /* A round whose log never reaches us. */
     (void)update_answer(f, "205000000000");
-    assert_true(wait_count(&f->loop, &f->prices, 2, 10000));
+    assert_true(ts_run_count(&f->loop, &f->prices, 2, 10000));
     assert_true(f->last.value == 2050.0);
     assert_int_equal(u256_cmp(&f->last.round_id, &(struct u256){{2}}), 0);
     assert_int_equal(stats(f)->logs, 0);
@@ -1389,7 +1091,7 @@ test_anvil_stale_then_fresh(void **state)
     cJSON_Delete(fx_call(f, "evm_increaseTime", "[120]"));
     cJSON_Delete(fx_call(f, "evm_mine", "[]"));
     f->offset += 120;
-    assert_true(wait_count(&f->loop, &f->states, 2, 10000));
+    assert_true(ts_run_count(&f->loop, &f->states, 2, 10000));
     assert_int_equal(f->trail[1], ORACLE_STATE_STALE);
     assert_int_equal(oracle_source_fresh_price(f->s, &p), KP_ESTALE);
     assert_true(p.value == 2000.0);
@@ -1400,7 +1102,7 @@ test_anvil_stale_then_fresh(void **state)
     assert_int_equal(oracle_chainlink_refresh(f->cl), 0);
     assert_true(wait_reads(f, 2, 0, 10000));
     /* Five check periods (check_ms is 50): no second change comes. */
-    assert_false(wait_count(&f->loop, &f->states, 3, 250));
+    assert_false(ts_run_count(&f->loop, &f->states, 3, 250));
     assert_int_equal(f->states, 2);
     assert_int_equal(f->prices, 1);
 
@@ -1443,7 +1145,7 @@ test_anvil_reorg_removed_log(void **state)
     assert_int_equal(feed_logs(f, logs, true, &n), 0);
     cJSON_Delete(logs);
     assert_int_equal(stats(f)->logs_removed, 1);
-    assert_true(wait_count(&f->loop, &f->prices, 3, 10000));
+    assert_true(ts_run_count(&f->loop, &f->prices, 3, 10000));
     assert_int_equal(stats(f)->reads, 3);
     /* The canonical answer wins, though its round is older. */
     assert_true(f->last.value == 2000.0);
@@ -1516,7 +1218,7 @@ test_anvil_unreachable(void **state)
     struct oracle_chainlink_cfg cfg;
 
     /* A port nobody listens on. */
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d", free_port());
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", ts_free_port());
     assert_int_equal(rpc_client_new(&dead, &f->loop, NULL, &ep, 1, &o), 0);
     cfg_valid(&cfg);
     cfg.retry_ms = 100;
@@ -1553,7 +1255,7 @@ test_anvil_stop_restart_free(void **state)
     assert_int_equal(oracle_source_state(f->s), ORACLE_STATE_FRESH);
     /* Started again: a new read finds round 2. */
     assert_int_equal(oracle_source_start(f->s), 0);
-    assert_true(wait_count(&f->loop, &f->prices, 2, 10000));
+    assert_true(ts_run_count(&f->loop, &f->prices, 2, 10000));
     assert_true(f->last.value == 2100.0);
     /* Stop with a read in flight: no callback afterwards. */
     assert_int_equal(oracle_chainlink_refresh(f->cl), 0);

@@ -13,6 +13,7 @@
 #include "chain/err.h"
 #include "chain/u256.h"
 #include "oracle/history.h"
+#include "tests/support/check.h"
 
 /* A price with 2 decimals: cents, exact in both renderings. */
 static struct oracle_price
@@ -25,15 +26,6 @@ px(uint64_t cents, uint64_t t, uint64_t round)
     u256_from_u64(&r, round);
     assert_int_equal(oracle_price_init(&p, &a, 2, t, &r), 0);
     return p;
-}
-
-static void
-assert_close(double got, double want, double rel)
-{
-    if (!(fabs(got - want) <= rel * fabs(want))) {
-        print_error("got %.17g want %.17g\n", got, want);
-        fail();
-    }
 }
 
 static void
@@ -168,25 +160,25 @@ test_ewma_irregular_hand_values(void **state)
     p = px(10200, 1000 + 43200, 2);
     assert_int_equal(oracle_history_push(&h, &p), 0);
     assert_int_equal(oracle_history_sigma_daily(&h, &s), 0);
-    assert_close(s * s, 7.84288095662805e-4, 1e-12);
+    ts_assert_close(s * s, 7.84288095662805e-4, 1e-12);
 
     p = px(9900, 1000 + 43200 + 86400, 3);
     assert_int_equal(oracle_history_push(&h, &p), 0);
     assert_int_equal(oracle_history_sigma_daily(&h, &s), 0);
-    assert_close(s * s, 7.9070277445201e-4, 1e-12);
+    ts_assert_close(s * s, 7.9070277445201e-4, 1e-12);
     assert_int_equal(oracle_history_sigma_long_daily(&h, &s), 0);
-    assert_close(s * s, 7.848226522285721e-4, 1e-12);
+    ts_assert_close(s * s, 7.848226522285721e-4, 1e-12);
 
     p = px(9950, 1000 + 43200 + 86400 + 3600, 4);
     assert_int_equal(oracle_history_push(&h, &p), 0);
     assert_int_equal(oracle_history_sigma_daily(&h, &s), 0);
-    assert_close(s, 0.028111122216127493, 1e-12);
+    ts_assert_close(s, 0.028111122216127493, 1e-12);
     assert_int_equal(oracle_history_sigma_annual(&h, &s), 0);
-    assert_close(s, 0.5370622358454099, 1e-12);
+    ts_assert_close(s, 0.5370622358454099, 1e-12);
     assert_int_equal(oracle_history_sigma_long_daily(&h, &s), 0);
-    assert_close(s, 0.028014031419256732, 1e-12);
+    ts_assert_close(s, 0.028014031419256732, 1e-12);
     assert_int_equal(oracle_history_sigma_long_annual(&h, &s), 0);
-    assert_close(s, 0.535207318775699, 1e-12);
+    ts_assert_close(s, 0.535207318775699, 1e-12);
     oracle_history_cleanup(&h);
 }
 
@@ -198,12 +190,12 @@ test_ewma_step_daily_is_riskmetrics(void **state)
 
     (void)state;
     v = oracle_ewma_step(0.0004, 0.94, 0.03, 86400.0, false);
-    assert_close(v, 0.94 * 0.0004 + 0.06 * 0.0009, 1e-15);
+    ts_assert_close(v, 0.94 * 0.0004 + 0.06 * 0.0009, 1e-15);
     v = oracle_ewma_step(123.0, 0.94, 0.03, 86400.0, true);
-    assert_close(v, 0.0009, 1e-15);
+    ts_assert_close(v, 0.0009, 1e-15);
     /* Two days at once decay like λ². */
     v = oracle_ewma_step(0.0004, 0.94, 0.03, 2 * 86400.0, false);
-    assert_close(v, 0.8836 * 0.0004 + 0.1164 * 0.00045, 1e-12);
+    ts_assert_close(v, 0.8836 * 0.0004 + 0.1164 * 0.00045, 1e-12);
 }
 
 /* Many closely spaced ticks: σ² approaches the realised daily variance,
@@ -229,7 +221,7 @@ test_ewma_fine_ticks_match_realised(void **state)
     }
     want = 1440.0 * (log(1.01) * log(1.01));
     assert_int_equal(oracle_history_sigma_daily(&h, &s), 0);
-    assert_close(s * s, want, 1e-6);
+    ts_assert_close(s * s, want, 1e-6);
     assert_int_equal(oracle_history_len(&h), 64);
     oracle_history_cleanup(&h);
 }

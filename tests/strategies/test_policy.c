@@ -18,6 +18,7 @@
 #include "chain/u256.h"
 #include "oracle/price.h"
 #include "strategies/policy.h"
+#include "tests/support/check.h"
 
 #define USD(x) ((uint64_t)(x)*1000000ull) /* 6 decimals */
 #define T0 1700000000ull                  /* a fixed "now" */
@@ -32,41 +33,10 @@ struct fx {
     uint64_t now;
 };
 
-static struct u256
-u(uint64_t v)
-{
-    struct u256 r;
-
-    u256_from_u64(&r, v);
-    return r;
-}
-
-static struct u256
-umax(void)
-{
-    struct u256 r;
-
-    memset(&r, 0xff, sizeof(r));
-    return r;
-}
-
-static void
-assert_u256_eq(const struct u256 *a, const struct u256 *b)
-{
-    char x[U256_DEC_MAX], y[U256_DEC_MAX];
-
-    if (u256_cmp(a, b) != 0) {
-        u256_fmt_dec(x, sizeof(x), a);
-        u256_fmt_dec(y, sizeof(y), b);
-        print_error("got %s want %s\n", x, y);
-        fail();
-    }
-}
-
 static void
 set_price(struct fx *f, uint64_t updated_at)
 {
-    struct u256 ans = u(200000000000ull); /* 2000.00000000 */
+    struct u256 ans = ts_u256(200000000000ull); /* 2000.00000000 */
 
     assert_int_equal(oracle_price_init(&f->px, &ans, 8, updated_at, NULL), 0);
     f->pv.price = &f->px;
@@ -82,11 +52,11 @@ fx_init(struct fx *f)
     snprintf(f->p.protocol, sizeof(f->p.protocol), "test");
     protocol_state_init(&f->s);
     f->s.block_number = 100;
-    f->s.reserve = u(USD(1000));
-    f->s.target = u(USD(1000));
-    f->s.critical = u(USD(800));
-    f->s.depletion = u(USD(300));
-    f->s.pool_available = u(USD(5000));
+    f->s.reserve = ts_u256(USD(1000));
+    f->s.target = ts_u256(USD(1000));
+    f->s.critical = ts_u256(USD(800));
+    f->s.depletion = ts_u256(USD(300));
+    f->s.pool_available = ts_u256(USD(5000));
     policy_memory_init(&f->m);
     f->now = T0;
     set_price(f, T0 - 10);
@@ -110,16 +80,21 @@ decide(struct fx *f)
 static const struct policy_intent *
 expect_intent(struct fx *f, enum policy_action action, uint64_t amount)
 {
-    struct u256 want = u(amount);
-
     assert_int_equal(decide(f), 0);
     if (f->d.n_intents != 1) {
         print_error("intents=%zu reason=%s\n", f->d.n_intents, f->d.reason);
         fail();
     }
     assert_int_equal(f->d.intents[0].action, action);
-    assert_u256_eq(&f->d.intents[0].amount, &want);
+    ts_assert_u256_is(&f->d.intents[0].amount, amount);
     return &f->d.intents[0];
+}
+
+/* Report the outcome of intent `key` now; the memory must accept it. */
+static void
+note(struct fx *f, const char *key, enum policy_outcome outcome)
+{
+    assert_int_equal(policy_note_outcome(&f->m, key, outcome, f->now), 0);
 }
 
 static void
@@ -186,10 +161,10 @@ test_tier_table(void **state)
         struct fx f;
 
         fx_init(&f);
-        f.s.reserve = u(r->reserve);
-        f.s.uncovered_debt = u(r->debt);
-        f.s.open_interest = u(r->oi);
-        f.s.pool_available = u(r->pool);
+        f.s.reserve = ts_u256(r->reserve);
+        f.s.uncovered_debt = ts_u256(r->debt);
+        f.s.open_interest = ts_u256(r->oi);
+        f.s.pool_available = ts_u256(r->pool);
         assert_int_equal(decide(&f), 0);
         if (f.d.tier != r->tier || f.d.n_intents != (r->action < 0 ? 0u : 1u)) {
             print_error("row %zu: tier=%s intents=%zu reason=%s\n", i,
@@ -197,10 +172,8 @@ test_tier_table(void **state)
             fail();
         }
         if (r->action >= 0) {
-            struct u256 want = u(r->amount);
-
             assert_int_equal(f.d.intents[0].action, r->action);
-            assert_u256_eq(&f.d.intents[0].amount, &want);
+            ts_assert_u256_is(&f.d.intents[0].amount, r->amount);
         }
         assert_int_equal(f.d.tier_changed, r->tier != POLICY_TIER_T1);
         assert_int_equal(f.d.in_episode, r->tier >= POLICY_TIER_T2);
@@ -214,20 +187,20 @@ test_empty_pool_alerts(void **state)
 
     (void)state;
     fx_init(&f);
-    f.s.reserve = u(USD(500));
-    f.s.pool_available = u(0);
+    f.s.reserve = ts_u256(USD(500));
+    f.s.pool_available = ts_u256(0);
     expect_none(&f);
     assert_true(f.d.alerts & POLICY_ALERT_POOL_EMPTY);
     assert_false(f.d.alerts & POLICY_ALERT_BUDGET_EXHAUSTED);
     assert_non_null(strstr(f.d.reason, "pool empty"));
     /* Below min_inject counts as empty. */
     fx_init(&f);
-    f.p.min_inject = u(USD(10));
-    f.s.reserve = u(USD(500));
-    f.s.pool_available = u(USD(10) - 1);
+    f.p.min_inject = ts_u256(USD(10));
+    f.s.reserve = ts_u256(USD(500));
+    f.s.pool_available = ts_u256(USD(10) - 1);
     expect_none(&f);
     assert_true(f.d.alerts & POLICY_ALERT_POOL_EMPTY);
-    f.s.pool_available = u(USD(10));
+    f.s.pool_available = ts_u256(USD(10));
     expect_intent(&f, POLICY_ACTION_INJECT, USD(10));
 }
 
@@ -241,33 +214,30 @@ test_hysteresis_episode(void **state)
 
     (void)state;
     fx_init(&f);
-    f.s.reserve = u(USD(700));
-    f.s.pool_available = u(USD(250)); /* only part of the 300 needed */
+    f.s.reserve = ts_u256(USD(700));
+    f.s.pool_available = ts_u256(USD(250)); /* only part of the 300 needed */
     it = expect_intent(&f, POLICY_ACTION_INJECT, USD(250));
     assert_string_equal(it->key, "test:inject:100:1");
     assert_int_equal(f.d.tier, POLICY_TIER_T2);
     assert_int_equal(f.d.prev_tier, POLICY_TIER_T1);
     assert_true(f.d.tier_changed);
     assert_int_equal(f.d.episode, 100);
-    assert_int_equal(policy_note_outcome(&f.m, "test:inject:100:1",
-                                         POLICY_OUTCOME_CONFIRMED, f.now),
-                     0);
+    note(&f, "test:inject:100:1", POLICY_OUTCOME_CONFIRMED);
 
     /* Above critical now, still below target: the episode continues. */
     f.s.block_number = 103;
-    f.s.reserve = u(USD(950));
-    f.s.pool_available = u(USD(5000));
+    f.s.reserve = ts_u256(USD(950));
+    f.s.pool_available = ts_u256(USD(5000));
     advance(&f, f.p.inject_cooldown_s);
     it = expect_intent(&f, POLICY_ACTION_INJECT, USD(50));
     assert_string_equal(it->key, "test:inject:100:2");
     assert_int_equal(f.d.tier, POLICY_TIER_T2);
     assert_false(f.d.tier_changed);
-    assert_int_equal(
-        policy_note_outcome(&f.m, it->key, POLICY_OUTCOME_CONFIRMED, f.now), 0);
+    note(&f, it->key, POLICY_OUTCOME_CONFIRMED);
 
     /* At target: the episode closes. */
     f.s.block_number = 104;
-    f.s.reserve = u(USD(1000));
+    f.s.reserve = ts_u256(USD(1000));
     expect_none(&f);
     assert_int_equal(f.d.tier, POLICY_TIER_T1);
     assert_true(f.d.tier_changed);
@@ -276,14 +246,14 @@ test_hysteresis_episode(void **state)
 
     /* Between critical and target again, from T1: no action. */
     f.s.block_number = 105;
-    f.s.reserve = u(USD(900));
+    f.s.reserve = ts_u256(USD(900));
     advance(&f, 3600);
     expect_none(&f);
     assert_int_equal(f.d.tier, POLICY_TIER_T1);
 
     /* A new episode: a new key. */
     f.s.block_number = 200;
-    f.s.reserve = u(USD(600));
+    f.s.reserve = ts_u256(USD(600));
     it = expect_intent(&f, POLICY_ACTION_INJECT, USD(400));
     assert_string_equal(it->key, "test:inject:200:1");
 }
@@ -297,14 +267,13 @@ test_keys_never_repeat(void **state)
 
     (void)state;
     fx_init(&f);
-    f.s.reserve = u(USD(500));
+    f.s.reserve = ts_u256(USD(500));
     expect_intent(&f, POLICY_ACTION_INJECT, USD(500));
     snprintf(first, sizeof(first), "%s", f.d.intents[0].key);
-    assert_int_equal(
-        policy_note_outcome(&f.m, first, POLICY_OUTCOME_FAILED, f.now), 0);
-    f.s.reserve = u(USD(1000)); /* closes */
+    note(&f, first, POLICY_OUTCOME_FAILED);
+    f.s.reserve = ts_u256(USD(1000)); /* closes */
     expect_none(&f);
-    f.s.reserve = u(USD(500)); /* reopens, same block number */
+    f.s.reserve = ts_u256(USD(500)); /* reopens, same block number */
     f.now += f.p.inject_cooldown_s;
     expect_intent(&f, POLICY_ACTION_INJECT, USD(500));
     assert_string_not_equal(f.d.intents[0].key, first);
@@ -322,7 +291,7 @@ test_deterministic(void **state)
     fx_init(&a);
     fx_init(&b);
     for (int i = 0; i < 5; i++) {
-        a.s.reserve = b.s.reserve = u(USD(100 * (uint64_t)i));
+        a.s.reserve = b.s.reserve = ts_u256(USD(100 * (uint64_t)i));
         a.s.block_number = b.s.block_number = 100 + (uint64_t)i;
         assert_int_equal(decide(&a), 0);
         assert_int_equal(decide(&b), 0);
@@ -334,6 +303,17 @@ test_deterministic(void **state)
 
 /* ---- caps and budgets -------------------------------------------------- */
 
+/* An epoch budget of 300 and a reserve of 500: the first decision injects
+ * the whole budget. Returns: that intent. */
+static const struct policy_intent *
+inject_whole_budget(struct fx *f)
+{
+    fx_init(f);
+    f->p.epoch_budget = ts_u256(USD(300));
+    f->s.reserve = ts_u256(USD(500));
+    return expect_intent(f, POLICY_ACTION_INJECT, USD(300));
+}
+
 static void
 test_capped_by_epoch_budget(void **state)
 {
@@ -341,14 +321,10 @@ test_capped_by_epoch_budget(void **state)
     const struct policy_intent *it;
 
     (void)state;
-    fx_init(&f);
-    f.p.epoch_budget = u(USD(300));
-    f.s.reserve = u(USD(500));
-    it = expect_intent(&f, POLICY_ACTION_INJECT, USD(300));
-    assert_int_equal(
-        policy_note_outcome(&f.m, it->key, POLICY_OUTCOME_CONFIRMED, f.now), 0);
+    it = inject_whole_budget(&f);
+    note(&f, it->key, POLICY_OUTCOME_CONFIRMED);
     /* Budget spent: nothing more this epoch, and an alert. */
-    f.s.reserve = u(USD(700));
+    f.s.reserve = ts_u256(USD(700));
     f.now += f.p.inject_cooldown_s;
     expect_none(&f);
     assert_true(f.d.alerts & POLICY_ALERT_BUDGET_EXHAUSTED);
@@ -366,19 +342,14 @@ test_failed_inject_refunds_budget(void **state)
 {
     struct fx f;
     const struct policy_intent *it;
-    struct u256 want = u(USD(300));
     char key[POLICY_KEY_MAX];
 
     (void)state;
-    fx_init(&f);
-    f.p.epoch_budget = u(USD(300));
-    f.s.reserve = u(USD(500));
-    it = expect_intent(&f, POLICY_ACTION_INJECT, USD(300));
-    assert_int_equal(
-        policy_note_outcome(&f.m, it->key, POLICY_OUTCOME_FAILED, f.now), 0);
+    it = inject_whole_budget(&f);
+    note(&f, it->key, POLICY_OUTCOME_FAILED);
     f.now += f.p.inject_cooldown_s;
     it = expect_intent(&f, POLICY_ACTION_INJECT, USD(300));
-    assert_u256_eq(&f.d.in.budget_left, &want);
+    ts_assert_u256_is(&f.d.in.budget_left, USD(300));
     assert_string_equal(it->key, "test:inject:100:2");
     snprintf(key, sizeof(key), "%s", it->key);
     /* A failure reported after the epoch rolled over refunds nothing to
@@ -387,23 +358,18 @@ test_failed_inject_refunds_budget(void **state)
     assert_int_equal(decide(&f), 0); /* rolls the epoch; still in flight */
     assert_int_equal(f.d.n_intents, 0);
     assert_true(u256_is_zero(&f.m.epoch_spent));
-    f.m.epoch_spent = u(USD(50)); /* as if spent in the new epoch */
-    assert_int_equal(
-        policy_note_outcome(&f.m, key, POLICY_OUTCOME_FAILED, f.now), 0);
-    want = u(USD(50));
-    assert_u256_eq(&f.m.epoch_spent, &want);
+    f.m.epoch_spent = ts_u256(USD(50)); /* as if spent in the new epoch */
+    note(&f, key, POLICY_OUTCOME_FAILED);
+    ts_assert_u256_is(&f.m.epoch_spent, USD(50));
     /* In the same epoch the refund is exact. */
-    f.m.epoch_spent = u(USD(0));
-    f.p.epoch_budget = umax();
+    f.m.epoch_spent = ts_u256(USD(0));
+    f.p.epoch_budget = ts_u256_max();
     advance(&f, f.p.inject_cooldown_s);
     it = expect_intent(&f, POLICY_ACTION_INJECT, USD(500));
-    want = u(USD(500));
-    assert_u256_eq(&f.m.epoch_spent, &want);
-    f.m.epoch_spent = u(USD(700));
-    assert_int_equal(
-        policy_note_outcome(&f.m, it->key, POLICY_OUTCOME_FAILED, f.now), 0);
-    want = u(USD(200));
-    assert_u256_eq(&f.m.epoch_spent, &want);
+    ts_assert_u256_is(&f.m.epoch_spent, USD(500));
+    f.m.epoch_spent = ts_u256(USD(700));
+    note(&f, it->key, POLICY_OUTCOME_FAILED);
+    ts_assert_u256_is(&f.m.epoch_spent, USD(200));
 }
 
 static void
@@ -413,8 +379,8 @@ test_capped_by_inject_max(void **state)
 
     (void)state;
     fx_init(&f);
-    f.p.inject_max = u(USD(123));
-    f.s.reserve = u(USD(500));
+    f.p.inject_max = ts_u256(USD(123));
+    f.s.reserve = ts_u256(USD(500));
     expect_intent(&f, POLICY_ACTION_INJECT, USD(123));
 }
 
@@ -426,18 +392,14 @@ test_clock_step_back(void **state)
     const struct policy_intent *it;
 
     (void)state;
-    fx_init(&f);
-    f.p.epoch_budget = u(USD(300));
-    f.s.reserve = u(USD(500));
-    it = expect_intent(&f, POLICY_ACTION_INJECT, USD(300));
-    assert_int_equal(
-        policy_note_outcome(&f.m, it->key, POLICY_OUTCOME_CONFIRMED, f.now), 0);
+    it = inject_whole_budget(&f);
+    note(&f, it->key, POLICY_OUTCOME_CONFIRMED);
     f.now -= 2 * f.p.epoch_s;
     set_price(&f, f.now);
     expect_none(&f);
     assert_true(f.d.alerts & POLICY_ALERT_BUDGET_EXHAUSTED);
     /* And a cooldown measured from a later outcome still holds. */
-    f.p.epoch_budget = umax();
+    f.p.epoch_budget = ts_u256_max();
     expect_none(&f);
     assert_non_null(strstr(f.d.reason, "cooldown"));
 }
@@ -453,7 +415,7 @@ test_in_flight_and_cooldown_suppress(void **state)
 
     (void)state;
     fx_init(&f);
-    f.s.reserve = u(USD(500));
+    f.s.reserve = ts_u256(USD(500));
     /* Twenty blocks of the same condition, nothing confirmed yet. */
     for (int i = 0; i < 20; i++) {
         f.s.block_number = 100 + (uint64_t)i;
@@ -470,8 +432,7 @@ test_in_flight_and_cooldown_suppress(void **state)
     assert_int_equal(policy_note_outcome(&f.m, "test:inject:999:1",
                                          POLICY_OUTCOME_CONFIRMED, f.now),
                      KP_ENOTFOUND);
-    assert_int_equal(
-        policy_note_outcome(&f.m, key, POLICY_OUTCOME_CONFIRMED, f.now), 0);
+    note(&f, key, POLICY_OUTCOME_CONFIRMED);
     /* Reported twice: the second is not found. */
     assert_int_equal(
         policy_note_outcome(&f.m, key, POLICY_OUTCOME_CONFIRMED, f.now),
@@ -495,7 +456,7 @@ test_stale_price_no_action(void **state)
 
     (void)state;
     fx_init(&f);
-    f.s.reserve = u(USD(500));
+    f.s.reserve = ts_u256(USD(500));
     set_price(&f, f.now - f.p.price_max_age_s - 1);
     expect_none(&f);
     assert_int_equal(f.d.tier, POLICY_TIER_T2); /* judged, not acted on */
@@ -517,9 +478,9 @@ test_stale_price_no_action(void **state)
 
     /* Depletion and a stale price: no clawback either. */
     fx_init(&f);
-    f.s.reserve = u(0);
-    f.s.uncovered_debt = u(USD(100));
-    f.s.pool_available = u(0);
+    f.s.reserve = ts_u256(0);
+    f.s.uncovered_debt = ts_u256(USD(100));
+    f.s.pool_available = ts_u256(0);
     set_price(&f, 1);
     expect_none(&f);
     assert_int_equal(f.d.tier, POLICY_TIER_T3);
@@ -533,7 +494,7 @@ test_no_price_no_action(void **state)
 
     (void)state;
     fx_init(&f);
-    f.s.reserve = u(USD(500));
+    f.s.reserve = ts_u256(USD(500));
     f.pv.price = NULL;
     expect_none(&f);
     assert_true(f.d.alerts & POLICY_ALERT_NO_PRICE);
@@ -554,22 +515,21 @@ test_clawback_when_pool_cannot_cover(void **state)
 
     (void)state;
     fx_init(&f);
-    f.s.reserve = u(0);
-    f.s.uncovered_debt = u(USD(100));
-    f.s.pool_available = u(USD(30)); /* partial cover */
+    f.s.reserve = ts_u256(0);
+    f.s.uncovered_debt = ts_u256(USD(100));
+    f.s.pool_available = ts_u256(USD(30)); /* partial cover */
     /* The pool can still cover part: inject, never clawback. */
     it = expect_intent(&f, POLICY_ACTION_INJECT, USD(30));
     assert_int_equal(f.d.tier, POLICY_TIER_T3);
     snprintf(key, sizeof(key), "%s", it->key);
     /* While the injection is in flight and the pool reads empty: wait. */
-    f.s.pool_available = u(0);
+    f.s.pool_available = ts_u256(0);
     expect_none(&f);
     assert_non_null(strstr(f.d.reason, "in flight"));
-    assert_int_equal(
-        policy_note_outcome(&f.m, key, POLICY_OUTCOME_CONFIRMED, f.now), 0);
+    note(&f, key, POLICY_OUTCOME_CONFIRMED);
     /* Pool empty, injection done: clawback the debt (no inject cooldown
      * needed: the pool cannot act at all). */
-    f.s.uncovered_debt = u(USD(70));
+    f.s.uncovered_debt = ts_u256(USD(70));
     it = expect_intent(&f, POLICY_ACTION_CLAWBACK, USD(70));
     assert_string_equal(it->key, "test:clawback:100:1");
     assert_false(it->needs_approval);
@@ -577,8 +537,7 @@ test_clawback_when_pool_cannot_cover(void **state)
     /* One clawback per condition. */
     snprintf(key, sizeof(key), "%s", it->key);
     expect_none(&f);
-    assert_int_equal(
-        policy_note_outcome(&f.m, key, POLICY_OUTCOME_CONFIRMED, f.now), 0);
+    note(&f, key, POLICY_OUTCOME_CONFIRMED);
     f.now += f.p.clawback_cooldown_s - 1;
     set_price(&f, f.now);
     expect_none(&f);
@@ -595,11 +554,10 @@ test_no_clawback_while_inject_cools_down(void **state)
 
     (void)state;
     fx_init(&f);
-    f.s.reserve = u(0);
-    f.s.uncovered_debt = u(USD(100));
+    f.s.reserve = ts_u256(0);
+    f.s.uncovered_debt = ts_u256(USD(100));
     it = expect_intent(&f, POLICY_ACTION_INJECT, USD(1100));
-    assert_int_equal(
-        policy_note_outcome(&f.m, it->key, POLICY_OUTCOME_FAILED, f.now), 0);
+    note(&f, it->key, POLICY_OUTCOME_FAILED);
     /* The pool still has capital; the inject is only cooling down. */
     expect_none(&f);
     assert_non_null(strstr(f.d.reason, "cooldown"));
@@ -613,18 +571,18 @@ test_clawback_caps_and_approval(void **state)
 
     (void)state;
     fx_init(&f);
-    f.s.reserve = u(USD(10));
-    f.s.uncovered_debt = u(USD(100));
-    f.s.pool_available = u(0);
+    f.s.reserve = ts_u256(USD(10));
+    f.s.uncovered_debt = ts_u256(USD(100));
+    f.s.pool_available = ts_u256(0);
     f.s.has_positive_pnl = true;
-    f.s.positive_pnl = u(USD(40));
+    f.s.positive_pnl = ts_u256(USD(40));
     expect_intent(&f, POLICY_ACTION_CLAWBACK, USD(40));
 
     fx_init(&f);
-    f.s.reserve = u(USD(10));
-    f.s.uncovered_debt = u(USD(100));
-    f.s.pool_available = u(0);
-    f.p.clawback_max = u(USD(25));
+    f.s.reserve = ts_u256(USD(10));
+    f.s.uncovered_debt = ts_u256(USD(100));
+    f.s.pool_available = ts_u256(0);
+    f.p.clawback_max = ts_u256(USD(25));
     f.p.clawback_needs_approval = true;
     it = expect_intent(&f, POLICY_ACTION_CLAWBACK, USD(25));
     assert_true(it->needs_approval);
@@ -633,20 +591,20 @@ test_clawback_caps_and_approval(void **state)
 
     /* Nothing to take. */
     fx_init(&f);
-    f.s.reserve = u(0);
-    f.s.uncovered_debt = u(USD(100));
-    f.s.pool_available = u(0);
+    f.s.reserve = ts_u256(0);
+    f.s.uncovered_debt = ts_u256(USD(100));
+    f.s.pool_available = ts_u256(0);
     f.s.has_positive_pnl = true;
-    f.s.positive_pnl = u(0);
+    f.s.positive_pnl = ts_u256(0);
     expect_none(&f);
     assert_true(f.d.alerts & POLICY_ALERT_NO_PNL);
 
     /* Epoch budget spent with capital in the pool: the keeper may not use
      * the pool, so the next tier applies. */
     fx_init(&f);
-    f.p.epoch_budget = u(0);
-    f.s.reserve = u(0);
-    f.s.uncovered_debt = u(USD(100));
+    f.p.epoch_budget = ts_u256(0);
+    f.s.reserve = ts_u256(0);
+    f.s.uncovered_debt = ts_u256(USD(100));
     expect_intent(&f, POLICY_ACTION_CLAWBACK, USD(100));
     assert_true(f.d.alerts & POLICY_ALERT_BUDGET_EXHAUSTED);
 }
@@ -657,21 +615,21 @@ static void
 test_exact_amounts_at_extremes(void **state)
 {
     struct fx f;
-    struct u256 m = umax(), half, big, want;
+    struct u256 m = ts_u256_max(), half, big, want;
 
     (void)state;
     /* Everything at 2^256 − 1: need saturates, caps are exact. */
     fx_init(&f);
     f.s.target = m;
     f.s.critical = m;
-    f.s.depletion = u(0);
-    f.s.reserve = u(0);
+    f.s.depletion = ts_u256(0);
+    f.s.reserve = ts_u256(0);
     f.s.uncovered_debt = m; /* target + debt overflows */
     f.s.pool_available = m;
     assert_int_equal(decide(&f), 0);
     assert_int_equal(f.d.n_intents, 1);
-    assert_u256_eq(&f.d.intents[0].amount, &m);
-    assert_u256_eq(&f.m.epoch_spent, &m);
+    ts_assert_u256_equal(&f.d.intents[0].amount, &m);
+    ts_assert_u256_equal(&f.m.epoch_spent, &m);
 
     /* Saturated need, capped by an exact pool of 2^200 + 1. */
     fx_init(&f);
@@ -679,15 +637,15 @@ test_exact_amounts_at_extremes(void **state)
     u256_shl(&half, &half, 255);
     f.s.target = half;
     f.s.critical = half;
-    f.s.depletion = u(0);
-    f.s.reserve = u(7);
+    f.s.depletion = ts_u256(0);
+    f.s.reserve = ts_u256(7);
     f.s.uncovered_debt = half;
     u256_from_u64(&big, 1);
     u256_shl(&big, &big, 200);
     assert_int_equal(u256_add_u64(&big, &big, 1), 0);
     f.s.pool_available = big;
     assert_int_equal(decide(&f), 0);
-    assert_u256_eq(&f.d.intents[0].amount, &big);
+    ts_assert_u256_equal(&f.d.intents[0].amount, &big);
 
     /* An exact difference far beyond 2^64: target 10^30 + 7, reserve
      * 123456789012. */
@@ -696,45 +654,44 @@ test_exact_amounts_at_extremes(void **state)
     assert_int_equal(u256_add_u64(&big, &big, 7), 0);
     f.s.target = big;
     f.s.critical = big;
-    f.s.reserve = u(123456789012ull);
+    f.s.reserve = ts_u256(123456789012ull);
     f.s.pool_available = m;
     assert_int_equal(decide(&f), 0);
     assert_int_equal(u256_sub(&want, &big, &f.s.reserve), 0);
-    assert_u256_eq(&f.d.intents[0].amount, &want);
+    ts_assert_u256_equal(&f.d.intents[0].amount, &want);
 
     /* Loading on a huge target saturates instead of wrapping. */
     fx_init(&f);
     f.s.target = m;
     f.s.critical = m;
-    f.s.depletion = u(0);
-    f.s.reserve = u(0);
+    f.s.depletion = ts_u256(0);
+    f.s.reserve = ts_u256(0);
     f.s.pool_available = m;
     f.pv.sigma_ewma = 0.04;
     f.pv.sigma_long = 0.02;
     assert_int_equal(decide(&f), 0);
-    assert_u256_eq(&f.d.in.effective_target, &m);
-    assert_u256_eq(&f.d.intents[0].amount, &m);
+    ts_assert_u256_equal(&f.d.in.effective_target, &m);
+    ts_assert_u256_equal(&f.d.intents[0].amount, &m);
 }
 
 static void
 test_volatility_loading(void **state)
 {
     struct fx f;
-    struct u256 want = u(USD(2000));
 
     (void)state;
     fx_init(&f);
     f.pv.sigma_ewma = 0.06; /* 3x the long run, capped at 2 */
     f.pv.sigma_long = 0.02;
-    f.s.reserve = u(USD(500));
+    f.s.reserve = ts_u256(USD(500));
     expect_intent(&f, POLICY_ACTION_INJECT, USD(1500));
-    assert_u256_eq(&f.d.in.effective_target, &want);
+    ts_assert_u256_is(&f.d.in.effective_target, USD(2000));
     assert_true(f.d.in.loading == 2.0);
     /* At the on-chain target the pool refuses, loading or not. */
     fx_init(&f);
     f.pv.sigma_ewma = 0.06;
     f.pv.sigma_long = 0.02;
-    f.s.reserve = u(USD(1000));
+    f.s.reserve = ts_u256(USD(1000));
     expect_none(&f);
     assert_int_equal(f.d.tier, POLICY_TIER_T1);
     /* β = 0 disables loading. */
@@ -742,7 +699,7 @@ test_volatility_loading(void **state)
     f.p.vol_beta = 0.0;
     f.pv.sigma_ewma = 0.06;
     f.pv.sigma_long = 0.02;
-    f.s.reserve = u(USD(500));
+    f.s.reserve = ts_u256(USD(500));
     expect_intent(&f, POLICY_ACTION_INJECT, USD(500));
 }
 
@@ -754,8 +711,8 @@ test_inject_covers_debt_off(void **state)
     (void)state;
     fx_init(&f);
     f.p.inject_covers_debt = false;
-    f.s.reserve = u(0);
-    f.s.uncovered_debt = u(USD(100));
+    f.s.reserve = ts_u256(0);
+    f.s.uncovered_debt = ts_u256(USD(100));
     expect_intent(&f, POLICY_ACTION_INJECT, USD(1000));
 }
 
@@ -769,8 +726,8 @@ test_format(void **state)
 
     (void)state;
     fx_init(&f);
-    f.s.reserve = u(USD(500) + 500000); /* 500.5 */
-    f.s.open_interest = u(USD(10000));
+    f.s.reserve = ts_u256(USD(500) + 500000); /* 500.5 */
+    f.s.open_interest = ts_u256(USD(10000));
     assert_int_equal(decide(&f), 0);
     assert_int_equal(policy_decision_format(line, sizeof(line), &f.d), 0);
     assert_non_null(strstr(line, "tier=T2 prev_tier=T1 changed=1 "
@@ -799,7 +756,7 @@ test_format(void **state)
     assert_int_equal(strlen(small), 3);
 
     /* Alerts listed by name; no price. */
-    f.s.pool_available = u(0);
+    f.s.pool_available = ts_u256(0);
     f.pv.price = NULL;
     assert_int_equal(decide(&f), 0);
     assert_int_equal(policy_decision_format(line, sizeof(line), &f.d), 0);
@@ -852,9 +809,9 @@ test_params_misuse(void **state)
     BAD(p.t2_health = -1.0);
     BAD(p.amber_health = 0.5); /* below t2 */
     BAD(p.epoch_s = 0);
-    BAD(p.min_inject = u(0));
-    BAD(p.inject_max = u(0));
-    BAD(p.clawback_max = u(0));
+    BAD(p.min_inject = ts_u256(0));
+    BAD(p.inject_max = ts_u256(0));
+    BAD(p.clawback_max = ts_u256(0));
     BAD(p.vol_beta = 5.0);
     BAD(p.vol_beta = NAN);
     BAD(p.vol_cap = 0.5);
@@ -875,7 +832,7 @@ test_decide_misuse_leaves_memory(void **state)
 
     (void)state;
     fx_init(&f);
-    f.s.reserve = u(USD(500));
+    f.s.reserve = ts_u256(USD(500));
     before = f.m;
     f.p.epoch_s = 0;
     assert_int_equal(decide(&f), KP_ECONFIG);
@@ -883,8 +840,8 @@ test_decide_misuse_leaves_memory(void **state)
     assert_memory_equal(&before, &f.m, sizeof(before));
 
     fx_init(&f);
-    f.s.reserve = u(USD(500));
-    f.s.critical = u(USD(2000)); /* above target */
+    f.s.reserve = ts_u256(USD(500));
+    f.s.critical = ts_u256(USD(2000)); /* above target */
     before = f.m;
     assert_int_equal(decide(&f), KP_EINVAL);
     assert_int_equal(f.d.n_intents, 0);

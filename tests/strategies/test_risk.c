@@ -15,94 +15,54 @@
 #include "chain/u256.h"
 #include "strategies/risk.h"
 #include "strategies/state.h"
+#include "tests/support/check.h"
 
 #define USD(x) ((uint64_t)(x)*1000000ull) /* 6 decimals */
-
-static struct u256
-u(uint64_t v)
-{
-    struct u256 r;
-
-    u256_from_u64(&r, v);
-    return r;
-}
-
-static struct u256
-umax(void)
-{
-    struct u256 r;
-
-    memset(&r, 0xff, sizeof(r));
-    return r;
-}
-
-static void
-assert_u256_eq(const struct u256 *a, const struct u256 *b)
-{
-    char x[U256_DEC_MAX], y[U256_DEC_MAX];
-
-    if (u256_cmp(a, b) != 0) {
-        u256_fmt_dec(x, sizeof(x), a);
-        u256_fmt_dec(y, sizeof(y), b);
-        print_error("got %s want %s\n", x, y);
-        fail();
-    }
-}
-
-static void
-assert_close(double got, double want, double rel)
-{
-    if (!(fabs(got - want) <= rel * fabs(want))) {
-        print_error("got %.17g want %.17g\n", got, want);
-        fail();
-    }
-}
 
 static void
 base_state(struct protocol_state *s)
 {
     protocol_state_init(s);
     s->block_number = 100;
-    s->reserve = u(USD(500));
-    s->target = u(USD(1000));
-    s->critical = u(USD(800));
-    s->depletion = u(USD(300));
-    s->open_interest = u(USD(10000));
-    s->pool_available = u(USD(5000));
+    s->reserve = ts_u256(USD(500));
+    s->target = ts_u256(USD(1000));
+    s->critical = ts_u256(USD(800));
+    s->depletion = ts_u256(USD(300));
+    s->open_interest = ts_u256(USD(10000));
+    s->pool_available = ts_u256(USD(5000));
 }
 
 static void
 test_distance_exact(void **state)
 {
-    struct u256 d, a = u(USD(500)), b = u(USD(800)), m = umax(), z = u(0);
-    struct u256 want;
+    struct u256 d, a = ts_u256(USD(500)), b = ts_u256(USD(800)),
+                   m = ts_u256_max(), z = ts_u256(0);
     bool below;
 
     (void)state;
     risk_distance(&d, &below, &a, &b);
     assert_true(below);
-    want = u(USD(300));
-    assert_u256_eq(&d, &want);
+    ts_assert_u256_is(&d, USD(300));
     risk_distance(&d, &below, &b, &a);
     assert_false(below);
-    assert_u256_eq(&d, &want);
+    ts_assert_u256_is(&d, USD(300));
     risk_distance(&d, &below, &a, &a);
     assert_false(below); /* equal is not below */
     assert_true(u256_is_zero(&d));
     /* Extremes: no wrap. */
     risk_distance(&d, &below, &z, &m);
     assert_true(below);
-    assert_u256_eq(&d, &m);
+    ts_assert_u256_equal(&d, &m);
     risk_distance(&d, &below, &m, &z);
     assert_false(below);
-    assert_u256_eq(&d, &m);
+    ts_assert_u256_equal(&d, &m);
 }
 
 static void
 test_shortfall_proxy(void **state)
 {
     struct risk_params p;
-    struct u256 oi = u(USD(1000000));
+    struct u256 oi = ts_u256(USD(1000000));
     double sf;
 
     (void)state;
@@ -112,15 +72,15 @@ test_shortfall_proxy(void **state)
     /* 10% of 1,000,000, rounded up (never below the exact value). */
     sf = risk_shortfall_proxy(&oi, 6, &p);
     assert_true(sf >= 100000.0);
-    assert_close(sf, 100000.0, 1e-12);
+    ts_assert_close(sf, 100000.0, 1e-12);
     /* Positions assumed to hold 2% margin: 8%. */
     p.margin_bps = 200;
-    assert_close(risk_shortfall_proxy(&oi, 6, &p), 80000.0, 1e-12);
+    ts_assert_close(risk_shortfall_proxy(&oi, 6, &p), 80000.0, 1e-12);
     /* Margin covers the whole move: no shortfall. */
     p.margin_bps = 1000;
     assert_true(risk_shortfall_proxy(&oi, 6, &p) == 0.0);
     p.margin_bps = 0;
-    oi = u(0);
+    oi = ts_u256(0);
     assert_true(risk_shortfall_proxy(&oi, 6, &p) == 0.0);
     /* Impossible decimals: unknown counts as unbounded. */
     assert_true(isinf(risk_shortfall_proxy(&oi, 99, &p)));
@@ -159,18 +119,18 @@ test_shortfall_positions(void **state)
     memset(pos, 0, sizeof(pos));
     set_signed(&pos[0].size, 1, 18);
     set_signed(&pos[0].entry_price, 2000, 8);
-    pos[0].margin = u(USD(100));
+    pos[0].margin = ts_u256(USD(100));
     set_signed(&pos[1].size, -2, 18);
     set_signed(&pos[1].entry_price, 2000, 8);
-    pos[1].margin = u(USD(250));
+    pos[1].margin = ts_u256(USD(250));
     set_signed(&pos[2].size, 1, 18);
     set_signed(&pos[2].entry_price, 1500, 8);
-    pos[2].margin = u(USD(10));
+    pos[2].margin = ts_u256(USD(10));
     s.positions = pos;
     s.n_positions = 3;
     assert_int_equal(risk_shortfall_positions(&sf, &s, 2000.0, &p), 0);
     assert_true(sf >= 150.0);
-    assert_close(sf, 150.0, 1e-12);
+    ts_assert_close(sf, 150.0, 1e-12);
     /* Misuse: no mark price. */
     assert_int_equal(risk_shortfall_positions(&sf, &s, 0.0, &p), KP_EINVAL);
     assert_int_equal(risk_shortfall_positions(&sf, &s, NAN, &p), KP_EINVAL);
@@ -216,29 +176,26 @@ test_vol_loading_factor(void **state)
 static void
 test_loaded_target_exact(void **state)
 {
-    struct u256 out, base, want, m = umax();
+    struct u256 out, base, m = ts_u256_max();
 
     (void)state;
-    base = u(USD(1000));
+    base = ts_u256(USD(1000));
     assert_int_equal(risk_loaded_target(&out, &base, 1.5), 0);
-    want = u(USD(1500));
-    assert_u256_eq(&out, &want);
+    ts_assert_u256_is(&out, USD(1500));
     /* 3 · 1.5 = 4.5 → 5 (rounded up, toward a larger reserve). */
-    base = u(3);
+    base = ts_u256(3);
     assert_int_equal(risk_loaded_target(&out, &base, 1.5), 0);
-    want = u(5);
-    assert_u256_eq(&out, &want);
+    ts_assert_u256_is(&out, 5);
     /* Factor resolution 1e-6, rounded up: 1.0000001 → 1.000001. */
-    base = u(USD(1000000)); /* 1e12 */
+    base = ts_u256(USD(1000000)); /* 1e12 */
     assert_int_equal(risk_loaded_target(&out, &base, 1.0000001), 0);
-    want = u(1000001000000ull);
-    assert_u256_eq(&out, &want);
+    ts_assert_u256_is(&out, 1000001000000ull);
     /* Factor 1 is the identity even at the top of the range. */
     assert_int_equal(risk_loaded_target(&out, &m, 1.0), 0);
-    assert_u256_eq(&out, &m);
+    ts_assert_u256_equal(&out, &m);
     /* Overflow saturates. */
     assert_int_equal(risk_loaded_target(&out, &m, 2.0), KP_EOVERFLOW);
-    assert_u256_eq(&out, &m);
+    ts_assert_u256_equal(&out, &m);
     /* Misuse. */
     assert_int_equal(risk_loaded_target(&out, &base, 0.5), KP_EINVAL);
     assert_int_equal(risk_loaded_target(&out, &base, NAN), KP_EINVAL);
@@ -249,30 +206,30 @@ test_loaded_target_exact(void **state)
 static void
 test_haircut_bps(void **state)
 {
-    struct u256 a, p, m = umax();
+    struct u256 a, p, m = ts_u256_max();
     uint32_t bps;
 
     (void)state;
-    a = u(1), p = u(3);
+    a = ts_u256(1), p = ts_u256(3);
     assert_int_equal(risk_haircut_bps(&bps, &a, &p), 0);
     assert_int_equal(bps, 3334); /* 3333.3 rounded up */
-    a = u(USD(50)), p = u(USD(200));
+    a = ts_u256(USD(50)), p = ts_u256(USD(200));
     assert_int_equal(risk_haircut_bps(&bps, &a, &p), 0);
     assert_int_equal(bps, 2500);
     assert_int_equal(risk_haircut_bps(&bps, &p, &p), 0);
     assert_int_equal(bps, 10000);
-    a = u(0);
+    a = ts_u256(0);
     assert_int_equal(risk_haircut_bps(&bps, &a, &p), 0);
     assert_int_equal(bps, 0);
     /* Cannot cover. */
-    a = u(USD(201));
+    a = ts_u256(USD(201));
     assert_int_equal(risk_haircut_bps(&bps, &a, &p), KP_ERANGE);
     assert_int_equal(bps, 10000);
     /* No PnL. */
-    p = u(0);
+    p = ts_u256(0);
     assert_int_equal(risk_haircut_bps(&bps, &a, &p), KP_EINVAL);
     /* Near 2^256: 2^255 / (2^256 − 1) is a hair above 1/2 → 5001. */
-    a = u(1);
+    a = ts_u256(1);
     u256_shl(&a, &a, 255);
     assert_int_equal(risk_haircut_bps(&bps, &a, &m), 0);
     assert_int_equal(bps, 5001);
@@ -286,41 +243,37 @@ test_evaluate_snapshot(void **state)
     struct protocol_state s;
     struct risk_params p;
     struct risk_metrics m;
-    struct u256 want;
 
     (void)state;
     base_state(&s);
     risk_params_default(&p);
     assert_int_equal(risk_evaluate(&m, &p, &s, 0.0), 0);
     assert_true(m.below_target && m.below_critical && !m.below_depletion);
-    want = u(USD(300));
-    assert_u256_eq(&m.to_critical, &want);
-    want = u(USD(200));
-    assert_u256_eq(&m.to_depletion, &want);
-    want = u(USD(500));
-    assert_u256_eq(&m.to_target, &want);
+    ts_assert_u256_is(&m.to_critical, USD(300));
+    ts_assert_u256_is(&m.to_depletion, USD(200));
+    ts_assert_u256_is(&m.to_target, USD(500));
     assert_false(m.shortfall_from_positions);
-    assert_close(m.shortfall, 1000.0, 1e-12); /* 10% of OI 10,000 */
-    assert_close(m.health, 0.5, 1e-12);
+    ts_assert_close(m.shortfall, 1000.0, 1e-12); /* 10% of OI 10,000 */
+    ts_assert_close(m.health, 0.5, 1e-12);
     assert_true(m.health < 0.5); /* rounded toward safety */
     assert_true(m.health == m.solvency);
     assert_false(m.has_debt);
     assert_true(m.haircut == 0.0);
 
-    s.uncovered_debt = u(USD(50));
+    s.uncovered_debt = ts_u256(USD(50));
     assert_int_equal(risk_evaluate(&m, &p, &s, 0.0), 0);
     assert_true(m.has_debt);
     assert_true(isnan(m.haircut)); /* PnL unknown */
     s.has_positive_pnl = true;
-    s.positive_pnl = u(USD(200));
+    s.positive_pnl = ts_u256(USD(200));
     assert_int_equal(risk_evaluate(&m, &p, &s, 0.0), 0);
-    assert_close(m.haircut, 0.25, 1e-12);
-    s.positive_pnl = u(0);
+    ts_assert_close(m.haircut, 0.25, 1e-12);
+    s.positive_pnl = ts_u256(0);
     assert_int_equal(risk_evaluate(&m, &p, &s, 0.0), 0);
     assert_true(isinf(m.haircut));
 
     /* No open interest: infinitely healthy. */
-    s.open_interest = u(0);
+    s.open_interest = ts_u256(0);
     assert_int_equal(risk_evaluate(&m, &p, &s, 0.0), 0);
     assert_true(isinf(m.health));
 }
@@ -339,17 +292,17 @@ test_evaluate_with_positions_falls_back(void **state)
     memset(&pos, 0, sizeof(pos));
     set_signed(&pos.size, 1, 18);
     set_signed(&pos.entry_price, 2000, 8);
-    pos.margin = u(USD(100));
+    pos.margin = ts_u256(USD(100));
     s.positions = &pos;
     s.n_positions = 1;
     assert_int_equal(risk_evaluate(&m, &p, &s, 2000.0), 0);
     assert_true(m.shortfall_from_positions);
-    assert_close(m.shortfall, 100.0, 1e-12);
-    assert_close(m.health, 5.0, 1e-12);
+    ts_assert_close(m.shortfall, 100.0, 1e-12);
+    ts_assert_close(m.health, 5.0, 1e-12);
     /* No usable mark: the open-interest proxy. */
     assert_int_equal(risk_evaluate(&m, &p, &s, NAN), 0);
     assert_false(m.shortfall_from_positions);
-    assert_close(m.shortfall, 1000.0, 1e-12);
+    ts_assert_close(m.shortfall, 1000.0, 1e-12);
 }
 
 static void
@@ -375,14 +328,14 @@ test_misuse(void **state)
 
     /* Snapshots a broken reader could produce. */
     base_state(&s);
-    s.critical = u(USD(2000)); /* above target */
+    s.critical = ts_u256(USD(2000)); /* above target */
     assert_int_equal(protocol_state_check(&s), KP_EINVAL);
     assert_int_equal(risk_evaluate(&m, &d, &s, 1.0), KP_EINVAL);
     base_state(&s);
-    s.depletion = u(USD(900)); /* above critical */
+    s.depletion = ts_u256(USD(900)); /* above critical */
     assert_int_equal(protocol_state_check(&s), KP_EINVAL);
     base_state(&s);
-    s.target = u(0), s.critical = u(0), s.depletion = u(0);
+    s.target = ts_u256(0), s.critical = ts_u256(0), s.depletion = ts_u256(0);
     assert_int_equal(protocol_state_check(&s), KP_EINVAL);
     base_state(&s);
     s.decimals = 37;

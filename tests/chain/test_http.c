@@ -1,0 +1,505 @@
+/* HTTP client (chain/http.c) against a small recording server on the same
+ * loop: idle easy handles are reused with the options of their last
+ * request, so requests that differ in method, headers, body or
+ * compression one after the other must each go out exactly as asked, and
+ * reply buffers kept between requests must never leak bytes from one
+ * reply into the next. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cmocka.h>
+
+#include "chain/err.h"
+#include "chain/http.h"
+#include "tests/support/net.h"
+#include "tests/support/uvrun.h"
+
+#define WAIT_MS 5000
+#define MAX_SEEN 32
+
+/* ---- recording server ---- */
+
+/* What the server saw of one request. */
+struct seen {
+    char method[16];
+    char path[64];
+    char xa[32], xb[32]; /* values of X-A and X-B, "" if absent */
+    bool accept_encoding;
+    bool has_length;
+    size_t body_len;
+    char body[512]; /* first bytes of the body */
+};
+
+struct srv {
+    uv_loop_t *loop;
+    uv_tcp_t listener;
+    int port;
+    int open; /* handles not yet closed */
+    struct seen seen[MAX_SEEN];
+    int nseen;
+    struct srv_conn *conns;
+};
+
+struct srv_conn {
+    uv_tcp_t tcp;
+    struct srv *s;
+    char *buf;
+    size_t len, cap;
+    struct srv_conn *next;
+};
+
+static void
+srv_closed(uv_handle_t *h)
+{
+    struct srv *s = h->data;
+
+    if (h != (uv_handle_t *)&s->listener) {
+        struct srv_conn *k = (struct srv_conn *)h;
+
+        free(k->buf);
+        free(k);
+    }
+    s->open--;
+}
+
+/* Copy the value of header `name` (with its colon) from the header block
+ * `hdrs` into out; "" if absent. */
+static void
+srv_header(char *out, size_t cap, const char *hdrs, const char *name)
+{
+    size_t n = strlen(name);
+
+    out[0] = '\0';
+    for (const char *p = hdrs; (p = strchr(p, '\n')) != NULL; p++) {
+        if (strncasecmp(p + 1, name, n) == 0) {
+            const char *v = p + 1 + n, *e;
+
+            while (*v == ' ')
+                v++;
+            e = strpbrk(v, "\r\n");
+            snprintf(out, cap, "%.*s", (int)(e ? e - v : (long)strlen(v)), v);
+            return;
+        }
+    }
+}
+
+/* Reply body for `path`: "/size/N" gets N bytes of a pattern that differs
+ * from request to request; anything else "ok". */
+static char *
+srv_body(const char *path, int nth, size_t *len)
+{
+    char *b;
+
+    if (strncmp(path, "/size/", 6) == 0) {
+        *len = strtoul(path + 6, NULL, 10);
+        b = malloc(*len + 1);
+        for (size_t i = 0; i < *len; i++)
+            b[i] = (char)('a' + (i + (size_t)nth) % 26);
+        return b;
+    }
+    *len = 2;
+    b = malloc(3);
+    memcpy(b, "ok", 3);
+    return b;
+}
+
+static void
+srv_reply(struct srv_conn *k, const struct seen *w)
+{
+    size_t blen, hl;
+    char head[128], *body = srv_body(w->path, k->s->nseen, &blen), *all;
+
+    hl = (size_t)snprintf(head, sizeof(head),
+                          "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n",
+                          blen);
+    if (strcmp(w->method, "HEAD") == 0)
+        blen = 0;
+    all = malloc(hl + blen);
+    memcpy(all, head, hl);
+    memcpy(all + hl, body, blen);
+    ts_write_copy((uv_stream_t *)&k->tcp, all, hl + blen);
+    free(all);
+    free(body);
+}
+
+/* Take complete requests off the front of the connection's buffer. */
+static void
+srv_parse(struct srv_conn *k)
+{
+    struct srv *s = k->s;
+
+    for (;;) {
+        char *end = memmem(k->buf, k->len, "\r\n\r\n", 4), cl[32];
+        struct seen w = {0};
+        size_t hlen;
+
+        if (!end)
+            return;
+        hlen = (size_t)(end - k->buf) + 4;
+        *end = '\0';
+        srv_header(cl, sizeof(cl), k->buf, "Content-Length:");
+        w.has_length = cl[0] != '\0';
+        w.body_len = strtoul(cl, NULL, 10);
+        if (k->len < hlen + w.body_len) {
+            *end = '\r';
+            return;
+        }
+        sscanf(k->buf, "%15s %63s", w.method, w.path);
+        srv_header(w.xa, sizeof(w.xa), k->buf, "X-A:");
+        srv_header(w.xb, sizeof(w.xb), k->buf, "X-B:");
+        w.accept_encoding = strcasestr(k->buf, "\nAccept-Encoding:") != NULL;
+        memcpy(w.body, k->buf + hlen,
+               w.body_len < sizeof(w.body) - 1 ? w.body_len
+                                               : sizeof(w.body) - 1);
+        srv_reply(k, &w);
+        if (s->nseen < MAX_SEEN)
+            s->seen[s->nseen++] = w;
+        memmove(k->buf, k->buf + hlen + w.body_len,
+                k->len - hlen - w.body_len);
+        k->len -= hlen + w.body_len;
+    }
+}
+
+static void
+srv_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+    struct srv_conn *k = (struct srv_conn *)h;
+
+    (void)hint;
+    if (k->cap - k->len < 65536) {
+        k->cap = k->cap * 2 + 65536;
+        k->buf = realloc(k->buf, k->cap);
+    }
+    *b = uv_buf_init(k->buf + k->len, (unsigned)(k->cap - k->len - 1));
+}
+
+static void
+srv_conn_close(struct srv_conn *k)
+{
+    for (struct srv_conn **p = &k->s->conns; *p; p = &(*p)->next) {
+        if (*p == k) {
+            *p = k->next;
+            break;
+        }
+    }
+    if (!uv_is_closing((uv_handle_t *)&k->tcp))
+        uv_close((uv_handle_t *)&k->tcp, srv_closed);
+}
+
+static void
+srv_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
+{
+    struct srv_conn *k = (struct srv_conn *)st;
+
+    (void)b;
+    if (n < 0) {
+        srv_conn_close(k);
+        return;
+    }
+    k->len += (size_t)n;
+    srv_parse(k);
+}
+
+static void
+srv_accept(uv_stream_t *l, int status)
+{
+    struct srv *s = l->data;
+    struct srv_conn *k;
+
+    if (status < 0)
+        return;
+    k = calloc(1, sizeof(*k));
+    k->s = s;
+    uv_tcp_init(s->loop, &k->tcp);
+    k->tcp.data = s;
+    s->open++;
+    if (uv_accept(l, (uv_stream_t *)&k->tcp) != 0) {
+        uv_close((uv_handle_t *)&k->tcp, srv_closed);
+        return;
+    }
+    k->next = s->conns;
+    s->conns = k;
+    uv_read_start((uv_stream_t *)&k->tcp, srv_alloc, srv_read);
+}
+
+/* ---- fixture ---- */
+
+struct fx {
+    uv_loop_t loop;
+    struct srv srv;
+    struct http_client *c;
+    char url[96];
+};
+
+static int
+fx_setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+
+    if (!f || uv_loop_init(&f->loop) != 0)
+        return -1;
+    f->srv.loop = &f->loop;
+    f->srv.open = 1;
+    if (ts_listen(&f->srv.listener, &f->loop, 64, srv_accept, &f->srv.port) !=
+        0)
+        return -1;
+    f->srv.listener.data = &f->srv;
+    http_client_new(&f->c, &f->loop);
+    *state = f;
+    return 0;
+}
+
+static int
+fx_teardown(void **state)
+{
+    struct fx *f = *state;
+    int rc;
+
+    http_client_free(f->c);
+    while (f->srv.conns)
+        srv_conn_close(f->srv.conns);
+    uv_close((uv_handle_t *)&f->srv.listener, srv_closed);
+    rc = ts_loop_close(&f->loop);
+    free(f);
+    return rc == 0 ? 0 : -1;
+}
+
+/* One reply, copied out of the callback. */
+struct got {
+    int done;
+    int err;
+    long status;
+    size_t len;
+    char *body;
+};
+
+static void
+got_cb(void *arg, const struct http_reply *rep)
+{
+    struct got *g = arg;
+
+    g->done++;
+    g->err = rep->err;
+    g->status = rep->status;
+    g->len = rep->body_len;
+    g->body = malloc(rep->body_len + 1);
+    memcpy(g->body, rep->body, rep->body_len + 1);
+}
+
+static bool
+got_done(void *arg)
+{
+    return ((struct got *)arg)->done > 0;
+}
+
+/* Make one request and wait for it; the reply must be a 200. */
+static void
+do_request(struct fx *f, const struct http_req_opts *o, struct got *g)
+{
+    memset(g, 0, sizeof(*g));
+    assert_int_equal(http_request_start(f->c, o, got_cb, g, NULL), 0);
+    assert_true(ts_run_until(&f->loop, got_done, g, WAIT_MS));
+    assert_int_equal(g->done, 1);
+    assert_int_equal(g->err, 0);
+    assert_int_equal(g->status, 200);
+}
+
+static struct http_req_opts
+req(const char *url, const char *method, const char *body)
+{
+    return (struct http_req_opts){
+        .method = method,
+        .url = url,
+        .body = body,
+        .body_len = body ? strlen(body) : 0,
+        .timeout_ms = WAIT_MS,
+        .max_reply = 1u << 20,
+    };
+}
+
+/* ---- tests ---- */
+
+/* Each request goes out as asked, whatever the previous request on the
+ * (reused) handle was. */
+static void
+test_http_options_do_not_leak(void **state)
+{
+    struct fx *f = *state;
+    static const char *const ha[] = {"X-A: one"};
+    static const char *const hb[] = {"X-B: two", "Content-Type: text/plain"};
+    struct http_req_opts o;
+    const struct seen *s = f->srv.seen;
+    struct got g;
+
+    snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/p", f->srv.port);
+    o = req(f->url, "POST", "first body");
+    o.headers = ha;
+    o.nheaders = 1;
+    do_request(f, &o, &g);
+    free(g.body);
+    o.body = "";
+    o.body_len = 0;
+    do_request(f, &o, &g); /* same shape: the handle is reused as is */
+    free(g.body);
+    o = req(f->url, "GET", NULL);
+    do_request(f, &o, &g);
+    free(g.body);
+    o = req(f->url, "PUT", "put body");
+    o.headers = hb;
+    o.nheaders = 2;
+    do_request(f, &o, &g);
+    free(g.body);
+    o = req(f->url, "POST", "z");
+    o.accept_compressed = true;
+    do_request(f, &o, &g);
+    free(g.body);
+    o.accept_compressed = false;
+    do_request(f, &o, &g);
+    free(g.body);
+    o = req(f->url, "HEAD", NULL);
+    do_request(f, &o, &g);
+    assert_int_equal(g.len, 0);
+    free(g.body);
+    o = req(f->url, "POST", "first body");
+    o.headers = ha;
+    o.nheaders = 1;
+    do_request(f, &o, &g);
+    assert_string_equal(g.body, "ok");
+    free(g.body);
+
+    assert_int_equal(f->srv.nseen, 8);
+    assert_string_equal(s[0].method, "POST");
+    assert_string_equal(s[0].body, "first body");
+    assert_string_equal(s[0].xa, "one");
+    assert_false(s[0].accept_encoding);
+    assert_string_equal(s[1].method, "POST");
+    assert_true(s[1].has_length);
+    assert_int_equal(s[1].body_len, 0);
+    assert_string_equal(s[1].xa, "one");
+    assert_string_equal(s[2].method, "GET");
+    assert_int_equal(s[2].body_len, 0);
+    assert_string_equal(s[2].xa, "");
+    assert_string_equal(s[3].method, "PUT");
+    assert_string_equal(s[3].body, "put body");
+    assert_string_equal(s[3].xa, "");
+    assert_string_equal(s[3].xb, "two");
+    assert_string_equal(s[4].method, "POST");
+    assert_true(s[4].accept_encoding);
+    assert_string_equal(s[4].xb, "");
+    assert_string_equal(s[5].method, "POST");
+    assert_false(s[5].accept_encoding);
+    assert_string_equal(s[6].method, "HEAD");
+    assert_string_equal(s[7].method, "POST");
+    assert_string_equal(s[7].body, "first body");
+    assert_string_equal(s[7].xa, "one");
+}
+
+/* Reply and body buffers are kept between requests: a short reply after
+ * a long one is exactly the short one, and bodies above the kept size
+ * work too. */
+static void
+test_http_buffers_reused(void **state)
+{
+    struct fx *f = *state;
+    static const size_t sizes[] = {100000, 3, 70000, 0, 5000, 1};
+    char *big = malloc(100001);
+    struct http_req_opts o;
+    struct got g;
+
+    memset(big, 'b', 100000);
+    big[100000] = '\0';
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        int nth = f->srv.nseen;
+
+        snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/size/%zu",
+                 f->srv.port, sizes[i]);
+        o = req(f->url, "POST", i % 2 ? "tiny" : big);
+        do_request(f, &o, &g);
+        assert_int_equal(g.len, sizes[i]);
+        for (size_t j = 0; j < sizes[i]; j++)
+            if (g.body[j] != (char)('a' + (j + (size_t)nth) % 26))
+                fail_msg("reply %zu differs at byte %zu", i, j);
+        assert_int_equal(g.body[g.len], '\0');
+        free(g.body);
+        assert_int_equal(f->srv.seen[nth].body_len, i % 2 ? 4 : 100000);
+    }
+    free(big);
+}
+
+/* Requests in flight together each get a handle of their own, and every
+ * reply reaches its own callback. */
+static void
+test_http_concurrent_same_url(void **state)
+{
+    struct fx *f = *state;
+    struct got g[5];
+    char urls[5][96];
+
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 5; i++) {
+            struct http_req_opts o;
+
+            snprintf(urls[i], sizeof(urls[i]), "http://127.0.0.1:%d/size/%d",
+                     f->srv.port, 10 + i);
+            o = req(urls[i], "POST", "x");
+            memset(&g[i], 0, sizeof(g[i]));
+            assert_int_equal(http_request_start(f->c, &o, got_cb, &g[i], NULL),
+                             0);
+        }
+        assert_int_equal(http_client_pending(f->c), 5);
+        for (int i = 0; i < 5; i++) {
+            assert_true(ts_run_until(&f->loop, got_done, &g[i], WAIT_MS));
+            assert_int_equal(g[i].status, 200);
+            assert_int_equal(g[i].len, (size_t)(10 + i));
+            free(g[i].body);
+        }
+        assert_int_equal(http_client_pending(f->c), 0);
+    }
+}
+
+/* A cancelled request's handle goes back to the pool in a usable state. */
+static void
+test_http_cancel_then_reuse(void **state)
+{
+    struct fx *f = *state;
+    struct http_request *r = NULL;
+    struct http_req_opts o;
+    struct got g = {0}, never = {0};
+
+    snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/p", f->srv.port);
+    o = req(f->url, "POST", "cancelled");
+    assert_int_equal(http_request_start(f->c, &o, got_cb, &never, &r), 0);
+    assert_non_null(r);
+    http_request_cancel(r);
+    o.body = "after";
+    o.body_len = 5;
+    do_request(f, &o, &g);
+    assert_string_equal(g.body, "ok");
+    free(g.body);
+    assert_int_equal(never.done, 0);
+    assert_string_equal(f->srv.seen[f->srv.nseen - 1].body, "after");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_http_options_do_not_leak,
+                                        fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_http_buffers_reused, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_http_concurrent_same_url,
+                                        fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_http_cancel_then_reuse, fx_setup,
+                                        fx_teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
