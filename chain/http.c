@@ -5,6 +5,12 @@
  * it (timer callback); we watch with uv_poll_t / uv_timer_t and hand the
  * events back through curl_multi_socket_action. Finished transfers are
  * collected with curl_multi_info_read after every action.
+ *
+ * A request on a kept-alive connection is the hot path (every RPC call):
+ * its easy handle comes configured from the pool, its buffers are reused,
+ * and its connection's poll handle stays registered with the loop, so
+ * that beyond curl's own work a request sets a handful of options and
+ * makes no epoll_ctl.
  */
 #include "chain/http.h"
 
@@ -14,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -30,11 +38,25 @@
 /* Reply and body buffers above this size are not kept between requests. */
 #define HTTP_KEEP_BUF (64u * 1024u)
 
+/* A socket curl asked us to watch, or one of its connections. A
+ * connection socket (opened through http_open_socket) outlives the
+ * transfers on it: when curl stops watching it between requests, its
+ * poll handle is parked - left as it is, unreferenced - rather than
+ * closed, because closing and making a new one costs five epoll_ctl and
+ * an ioctl per request on a kept-alive connection. curl closes such
+ * sockets through http_close_socket, so a parked handle never outlives
+ * its descriptor. Other sockets (the resolver's) get no such call and are
+ * closed when curl stops watching them. */
 struct http_sock {
     uv_poll_t poll;
     curl_socket_t fd;
     struct http_client *c;
     struct http_sock *prev, *next;
+    int events;   /* what the poll handle watches while active */
+    bool polling; /* poll initialised */
+    bool active;  /* poll started */
+    bool owned;   /* a connection: curl calls http_close_socket */
+    bool parked;  /* curl does not watch it now */
 };
 
 /* An easy handle and what it was configured for (copies, wiped when
@@ -152,17 +174,24 @@ http_easy_get(struct http_client *c, const struct http_req_opts *o,
 {
     struct http_easy *h;
 
+    /* pool[0] is the least recently used, pool[npool - 1] the most. */
     for (size_t i = c->npool; i-- > 0;) {
         if (http_easy_fits(c->pool[i], o, method)) {
             h = c->pool[i];
-            c->pool[i] = c->pool[--c->npool];
+            memmove(c->pool + i, c->pool + i + 1,
+                    (--c->npool - i) * sizeof(*c->pool));
             *fits = true;
             return h;
         }
     }
     *fits = false;
-    if (c->npool > 0)
-        return c->pool[--c->npool];
+    if (c->npool > 0) {
+        /* The least recently used one: its configuration is the least
+         * likely to be asked for again soon. */
+        h = c->pool[0];
+        memmove(c->pool, c->pool + 1, --c->npool * sizeof(*c->pool));
+        return h;
+    }
     h = kp_xcalloc(1, sizeof(*h));
     /* curl_easy_init only fails on allocation failure. */
     if (!(h->e = curl_easy_init()))
@@ -239,16 +268,39 @@ http_sock_closed(uv_handle_t *h)
 }
 
 static void
+http_sock_link(struct http_client *c, struct http_sock *k)
+{
+    k->prev = NULL;
+    k->next = c->socks;
+    if (c->socks)
+        c->socks->prev = k;
+    c->socks = k;
+}
+
+static void
 http_sock_close(struct http_client *c, struct http_sock *k)
 {
-    uv_poll_stop(&k->poll);
     if (k->prev)
         k->prev->next = k->next;
     else
         c->socks = k->next;
     if (k->next)
         k->next->prev = k->prev;
+    if (!k->polling) {
+        free(k);
+        return;
+    }
+    uv_poll_stop(&k->poll);
     uv_close((uv_handle_t *)&k->poll, http_sock_closed);
+}
+
+static struct http_sock *
+http_sock_find(struct http_client *c, curl_socket_t s)
+{
+    for (struct http_sock *k = c->socks; k; k = k->next)
+        if (k->fd == s)
+            return k;
+    return NULL;
 }
 
 static void
@@ -258,6 +310,13 @@ http_on_poll(uv_poll_t *h, int status, int events)
     struct http_client *c = k->c;
     int flags = 0, running;
 
+    if (k->parked) {
+        /* The peer closed an idle connection, or wrote to it: curl finds
+         * out when it next uses it. Stop watching until then. */
+        uv_poll_stop(&k->poll);
+        k->active = false;
+        return;
+    }
     if (status < 0)
         flags = CURL_CSELECT_ERR;
     if (events & UV_READABLE)
@@ -273,19 +332,78 @@ http_sock_new(struct http_client *c, curl_socket_t s)
 {
     struct http_sock *k = kp_xcalloc(1, sizeof(*k));
 
-    if (uv_poll_init_socket(c->loop, &k->poll, s) != 0) {
-        free(k);
-        return NULL;
-    }
     k->fd = s;
     k->c = c;
-    k->poll.data = k;
-    k->next = c->socks;
-    if (c->socks)
-        c->socks->prev = k;
-    c->socks = k;
-    curl_multi_assign(c->multi, s, k);
+    http_sock_link(c, k);
     return k;
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION: a connection's socket, known from birth so
+ * that its poll handle can be parked between requests. */
+static curl_socket_t
+http_open_socket(void *clientp, curlsocktype purpose,
+                 struct curl_sockaddr *addr)
+{
+    struct http_client *c = clientp;
+    struct http_sock *stale;
+    curl_socket_t s;
+
+    (void)purpose;
+    s = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+    if (s == CURL_SOCKET_BAD)
+        return s;
+    /* A listed socket with this number was closed behind our back (curl
+     * documents that it never does that): drop its handle rather than
+     * watch the new socket through it. */
+    if ((stale = http_sock_find(c, s)) != NULL)
+        http_sock_close(c, stale);
+    http_sock_new(c, s)->owned = true;
+    return s;
+}
+
+/* CURLOPT_CLOSESOCKETFUNCTION: the poll handle goes before the
+ * descriptor, as libuv requires. After http_teardown the socket is no
+ * longer listed. */
+static int
+http_close_socket(void *clientp, curl_socket_t s)
+{
+    struct http_client *c = clientp;
+    struct http_sock *k = http_sock_find(c, s);
+
+    if (k)
+        http_sock_close(c, k);
+    return close(s);
+}
+
+static int
+http_sock_watch(struct http_client *c, struct http_sock *k, int what)
+{
+    int events = 0;
+
+    if (!k->polling) {
+        if (uv_poll_init_socket(c->loop, &k->poll, k->fd) != 0)
+            return -1;
+        k->poll.data = k;
+        k->polling = true;
+    }
+    if (k->parked) {
+        k->parked = false;
+        uv_ref((uv_handle_t *)&k->poll);
+    }
+    curl_multi_assign(c->multi, k->fd, k);
+    if (what & CURL_POLL_IN)
+        events |= UV_READABLE;
+    if (what & CURL_POLL_OUT)
+        events |= UV_WRITABLE;
+    /* uv_poll_start always re-registers the descriptor (two syscalls):
+     * skip it when nothing changes. */
+    if (k->active && k->events == events)
+        return 0;
+    if (uv_poll_start(&k->poll, events, http_on_poll) != 0)
+        return -1;
+    k->active = true;
+    k->events = events;
+    return 0;
 }
 
 static int
@@ -293,23 +411,28 @@ http_on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *sockp)
 {
     struct http_client *c = userp;
     struct http_sock *k = sockp;
-    int events = 0;
 
     (void)e;
+    if (!k)
+        k = http_sock_find(c, s);
     if (what == CURL_POLL_REMOVE) {
-        if (k) {
+        if (!k)
+            return 0;
+        curl_multi_assign(c->multi, s, NULL);
+        if (!k->owned) {
             http_sock_close(c, k);
-            curl_multi_assign(c->multi, s, NULL);
+        } else if (k->polling && !k->parked) {
+            /* Stays registered: the next request on this connection
+             * usually watches the same events. Unreferenced, so that an
+             * idle connection does not keep the loop alive. */
+            k->parked = true;
+            uv_unref((uv_handle_t *)&k->poll);
         }
         return 0;
     }
-    if (!k && !(k = http_sock_new(c, s)))
-        return -1;
-    if (what & CURL_POLL_IN)
-        events |= UV_READABLE;
-    if (what & CURL_POLL_OUT)
-        events |= UV_WRITABLE;
-    return uv_poll_start(&k->poll, events, http_on_poll) == 0 ? 0 : -1;
+    if (!k)
+        k = http_sock_new(c, s);
+    return http_sock_watch(c, k, what);
 }
 
 /* ---- timer ---- */
@@ -577,8 +700,8 @@ http_on_write(char *p, size_t size, size_t n, void *ud)
 
 /* Options that stay with the handle while requests look alike. */
 static void
-http_configure(struct http_easy *h, const struct http_req_opts *o,
-               const char *method)
+http_configure(struct http_client *c, struct http_easy *h,
+               const struct http_req_opts *o, const char *method)
 {
     CURL *e = h->e;
 
@@ -601,6 +724,10 @@ http_configure(struct http_easy *h, const struct http_req_opts *o,
     curl_easy_setopt(e, CURLOPT_URL, o->url);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->slist);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_on_write);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, http_open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, c);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, http_close_socket);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, c);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->errbuf);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -648,7 +775,7 @@ http_setup_easy(struct http_request *r, const struct http_req_opts *o,
         o->connect_timeout_ms ? o->connect_timeout_ms : o->timeout_ms;
 
     if (!fits)
-        http_configure(h, o, method);
+        http_configure(r->c, h, o, method);
     h->errbuf[0] = '\0';
     curl_easy_setopt(e, CURLOPT_PRIVATE, r);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, r);

@@ -3,8 +3,12 @@
  */
 #include "chain/lwsuv.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "chain/err.h"
 
@@ -13,13 +17,26 @@
  * close after the connections' handles. */
 #define LWSUV_TICK_MS 1
 #define LWSUV_GIVE_UP_MS 10000
+#define LWSUV_HOLD_MAX 64 /* descriptors held across one destroy */
 
+/* lws 4.1 closes the sockets of a foreign-loop context twice: once in the
+ * first lws_context_destroy, and again when the poll handles' close
+ * callbacks free the wsis on the loop. In between, the descriptor number
+ * is free and the process may reuse it (another client's socket): the
+ * second close then closes that socket under its owner (libuv aborts on
+ * the next epoll_ctl). So the numbers lws closes in the first destroy are
+ * held with a placeholder (/dev/null) until its handles have closed; lws's
+ * second close then closes the placeholder, and any placeholder left is
+ * closed at the end. */
 struct lwsuv_reaper {
     uv_timer_t timer;
     struct lws_context *ctx;
     unsigned ticks;
     bool first_done; /* the first lws_context_destroy was made */
     bool ctx_busy;   /* a handle of ctx is still open */
+    int fds[LWSUV_HOLD_MAX]; /* open poll descriptors before the destroy, */
+    size_t nfds;             /* then those held with a placeholder */
+    struct stat hold;        /* the placeholder's identity */
 };
 
 /* Only touched from the loop thread(s); a plain counter is enough. */
@@ -56,6 +73,54 @@ lwsuv_reaper_closed(uv_handle_t *handle)
 }
 
 static void
+lwsuv_note_poll(uv_handle_t *h, void *arg)
+{
+    struct lwsuv_reaper *r = arg;
+    uv_os_fd_t fd;
+
+    if (h->type != UV_POLL || uv_is_closing(h) || r->nfds == LWSUV_HOLD_MAX)
+        return;
+    if (uv_fileno(h, &fd) == 0 && fd >= 0)
+        r->fds[r->nfds++] = fd;
+}
+
+/* After the first destroy: hold every number it closed. */
+static void
+lwsuv_hold_closed(struct lwsuv_reaper *r)
+{
+    size_t kept = 0;
+    int ph;
+
+    for (size_t i = 0; i < r->nfds; i++) {
+        if (fcntl(r->fds[i], F_GETFD) != -1 || errno != EBADF)
+            continue; /* still open: not lws's, or not closed yet */
+        ph = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (ph < 0)
+            break;
+        if (dup3(ph, r->fds[i], O_CLOEXEC) == r->fds[i])
+            r->fds[kept++] = r->fds[i];
+        if (fstat(ph, &r->hold) != 0)
+            kept = 0;
+        close(ph);
+    }
+    r->nfds = kept;
+}
+
+/* The end: close the placeholders lws did not close itself (a number
+ * that no longer holds the placeholder belongs to someone else now). */
+static void
+lwsuv_release_held(struct lwsuv_reaper *r)
+{
+    struct stat st;
+
+    for (size_t i = 0; i < r->nfds; i++)
+        if (fstat(r->fds[i], &st) == 0 && st.st_dev == r->hold.st_dev &&
+            st.st_ino == r->hold.st_ino && st.st_rdev == r->hold.st_rdev)
+            close(r->fds[i]);
+    r->nfds = 0;
+}
+
+static void
 lwsuv_reaper_tick(uv_timer_t *t)
 {
     struct lwsuv_reaper *r = t->data;
@@ -65,7 +130,10 @@ lwsuv_reaper_tick(uv_timer_t *t)
          * the context's callbacks does not pull the context from under
          * it. */
         r->first_done = true;
+        r->nfds = 0;
+        uv_walk(t->loop, lwsuv_note_poll, r);
         lws_context_destroy(r->ctx);
+        lwsuv_hold_closed(r);
         return;
     }
     r->ctx_busy = false;
@@ -74,8 +142,10 @@ lwsuv_reaper_tick(uv_timer_t *t)
         return;
     if (r->ctx_busy)
         lwsuv_leak_count++; /* leaking beats freeing memory lws may touch */
-    else
+    else {
         lws_context_destroy(r->ctx);
+        lwsuv_release_held(r);
+    }
     uv_timer_stop(t);
     uv_close((uv_handle_t *)t, lwsuv_reaper_closed);
 }

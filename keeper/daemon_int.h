@@ -368,10 +368,10 @@ void oracles_rt_start(struct oracles_rt *o);
 /* NULL: no-op. */
 void oracles_rt_free(struct oracles_rt *o);
 
-/* A new head: fetch the feeds' AnswerUpdated logs of the blocks since
- * the last one seen; once they are delivered, p->clock_ts moves to the
- * head's timestamp (at once for the first head, whose past the sources'
- * first read covers, and without sources). */
+/* A new head (from the head poller). The first one starts the sources
+ * and their event stream, and sets p->clock_ts; later ones move the clock
+ * only when there is no stream (no sources, --once): the stream's own
+ * heads move it once their logs are delivered. */
 void oracles_rt_on_head(struct oracles_rt *o, uint64_t number,
                         uint64_t timestamp);
 

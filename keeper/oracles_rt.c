@@ -3,11 +3,15 @@
  * protocol's rpc client and clock; their prices trigger evaluations and
  * their freshness drives the stale-oracle alert.
  *
- * AnswerUpdated logs: until the event stream (chain/events.h) is wired
- * into the daemon, logs_* below fetch them per new head with one
- * eth_getLogs over the blocks since the last fetch. What that fallback
- * does not do - reorgs (a removed log), backfill after a long outage - the
- * sources' heartbeat read covers within one heartbeat. */
+ * AnswerUpdated logs come through the event stream (chain/events.h, over
+ * HTTP polling): in order, once each, backfilled after an outage, and
+ * withdrawn on a reorg (a source then re-reads its feed). The stream's
+ * heads also move the protocol's clock (proto_clock): chain time counts
+ * only as far as the sources have seen the chain.
+ *
+ * Everything starts at the first head, when the clock first knows the
+ * chain's time: a devnet that replayed a crash runs hours ahead of the
+ * wall clock, and its current price must not look "from the future". */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,30 +19,41 @@
 #include <string.h>
 
 #include "chain/err.h"
+#include "chain/events.h"
 #include "chain/evlog.h"
-#include "chain/hex.h"
 #include "keeper/daemon_int.h"
 #include "keeper/log.h"
 #include "oracle/chainlink.h"
 
-/* A gap wider than this is not fetched log by log: the sources re-read. */
-#define LOGS_RANGE_MAX 1000
+/* Logs held until their block's head: more, and the sources re-read. */
+#define PENDING_MAX 256
 #define LOG_DATA_MAX 256 /* an AnswerUpdated log has 32 bytes of data */
+
+/* A log copied out of the stream's callback until its head comes. */
+struct pending_log {
+    struct evlog log;
+    uint8_t data[LOG_DATA_MAX];
+    bool removed;
+};
 
 struct oracles_rt {
     struct proto_rt *p;
     size_t n;
     struct oracle_chainlink *cl[CFG_MAX_ORACLES];
     struct oracle_history hist[CFG_MAX_ORACLES];
-    bool started;
+    enum oracle_state told[CFG_MAX_ORACLES]; /* last state acted on */
+    bool armed;   /* oracles_rt_start was called */
+    bool running; /* sources started (at the first head) */
+    /* Logs of a block are being handed over: their prices come in order
+     * after the clock already moved to the block, so the states they
+     * pass through on the way are not news (see on_stream_head). */
+    bool delivering;
 
-    /* Log fetching (the fallback above). */
-    bool have_next;
-    uint64_t next_block; /* first block whose logs are not fetched */
-    bool logs_inflight;
-    uint64_t logs_call;
-    uint64_t logs_to, logs_to_ts;     /* last block of the fetch in flight */
-    uint64_t logs_want, logs_want_ts; /* a head seen meanwhile: next */
+    struct events *stream; /* NULL: no sources, or --once */
+    struct pending_log *pending;
+    size_t npending;
+    bool overflow; /* logs were dropped: re-read the feeds */
+    uint64_t stream_errors;
 };
 
 static void
@@ -81,14 +96,28 @@ on_price(void *arg, struct oracle_source *s, const struct oracle_price *p)
     eval_trigger(o->p, "oracle");
 }
 
-static void
-on_state(void *arg, struct oracle_source *s, enum oracle_state from,
-         enum oracle_state to)
+static size_t
+index_of(const struct oracles_rt *o, const struct oracle_source *s)
 {
-    struct oracles_rt *o = arg;
+    for (size_t i = 0; i < o->n; i++)
+        if (oracle_chainlink_source(o->cl[i]) == s)
+            return i;
+    return 0;
+}
+
+/* Act on source i's state `to` if it is news: a log line and the
+ * stale-oracle alert. */
+static void
+state_news(struct oracles_rt *o, size_t i, enum oracle_state to)
+{
+    struct oracle_source *s = oracle_chainlink_source(o->cl[i]);
     const struct oracle_price *p = oracle_source_latest(s);
+    enum oracle_state from = o->told[i];
     uint64_t now = oracle_source_now(s);
 
+    if (to == from)
+        return;
+    o->told[i] = to;
     if (to == ORACLE_STATE_STALE)
         log_warn("oracle", "price is stale: no action on it", "protocol",
                  o->p->pc->name, "oracle", oracle_source_name(s),
@@ -99,6 +128,17 @@ on_state(void *arg, struct oracle_source *s, enum oracle_state from,
                  "oracle", oracle_source_name(s), "from",
                  oracle_state_name(from), "to", oracle_state_name(to));
     actions_on_oracle_state(o->p, s, to);
+}
+
+static void
+on_state(void *arg, struct oracle_source *s, enum oracle_state from,
+         enum oracle_state to)
+{
+    struct oracles_rt *o = arg;
+
+    (void)from;
+    if (!o->delivering)
+        state_news(o, index_of(o, s), to);
 }
 
 static void
@@ -198,14 +238,7 @@ oracles_rt_new(struct oracles_rt **out, char *err, size_t errcap,
 void
 oracles_rt_start(struct oracles_rt *o)
 {
-    int rc;
-
-    o->started = true;
-    for (size_t i = 0; i < o->n; i++)
-        if ((rc = oracle_source_start(src(o, i))) != 0)
-            log_error("oracle", "cannot start the price source", "protocol",
-                      o->p->pc->name, "oracle", oracle_source_name(src(o, i)),
-                      LOG_RC(rc));
+    o->armed = true;
 }
 
 void
@@ -213,8 +246,8 @@ oracles_rt_free(struct oracles_rt *o)
 {
     if (o == NULL)
         return;
-    if (o->logs_inflight)
-        (void)rpc_cancel(o->p->rpc, o->logs_call);
+    events_free(o->stream);
+    free(o->pending);
     /* The sources stop at once (no more pushes into the histories);
      * their memory goes when the loop closes their timers. */
     for (size_t i = 0; i < o->n; i++) {
@@ -278,9 +311,7 @@ oracles_rt_view(struct oracles_rt *o, struct eval_price *out)
         out->sigma_long = 0;
 }
 
-/* ---- AnswerUpdated logs (fallback until the event stream) ---- */
-
-static void logs_fetch(struct oracles_rt *o, uint64_t to, uint64_t to_ts);
+/* ---- AnswerUpdated logs, from the event stream ---- */
 
 /* Hand one log to the source it belongs to. */
 static void
@@ -292,123 +323,119 @@ logs_deliver(struct oracles_rt *o, const struct evlog *log, bool removed)
 }
 
 static void
-logs_take(struct oracles_rt *o, const cJSON *result)
+on_stream_log(void *arg, const struct evlog *log, bool removed)
 {
-    uint8_t buf[LOG_DATA_MAX];
-    const cJSON *item;
-    struct evlog log;
-    bool removed;
-    int rc;
+    struct oracles_rt *o = arg;
+    struct pending_log *pl;
 
-    cJSON_ArrayForEach(item, result)
-    {
-        rc = evlog_parse(&log, buf, sizeof(buf), &removed, item);
-        if (rc != 0) {
-            log_warn("oracle", "malformed log skipped", "protocol",
-                     o->p->pc->name, LOG_RC(rc));
-            continue;
-        }
-        logs_deliver(o, &log, removed);
+    if (o->npending == PENDING_MAX || log->data_len > LOG_DATA_MAX) {
+        o->overflow = true;
+        return;
     }
+    pl = &o->pending[o->npending++];
+    pl->log = *log;
+    memcpy(pl->data, log->data, log->data_len);
+    pl->log.data = pl->data;
+    pl->removed = removed;
 }
 
+/* Block `number` is processed, its logs came before: the clock moves to
+ * its time first (the prices were published by then, so none is "from
+ * the future"), then its logs are handed over; the older prices pass
+ * through the history on the way to the latest, and only the state they
+ * end in is acted on. */
 static void
-on_logs(void *arg, const cJSON *result, const struct rpc_status *st)
+on_stream_head(void *arg, uint64_t number, const uint8_t hash[32],
+               uint64_t timestamp)
 {
     struct oracles_rt *o = arg;
 
-    o->logs_inflight = false;
-    if (st->err != 0 || !cJSON_IsArray(result)) {
-        /* Retried with the next head, from the same block. */
-        log_debug("oracle", "eth_getLogs failed", "protocol", o->p->pc->name,
-                  "error", st->err != 0 ? st->text : "result is not an array");
-    } else {
-        logs_take(o, result);
-        o->next_block = o->logs_to + 1;
-        clock_advance(o, o->logs_to_ts);
+    (void)number;
+    (void)hash;
+    if (o->stream_errors > 0)
+        log_info("oracle", "event stream is back", "protocol", o->p->pc->name,
+                 LOG_U64("errors", o->stream_errors));
+    o->stream_errors = 0;
+    clock_advance(o, timestamp);
+    o->delivering = true;
+    for (size_t i = 0; i < o->npending; i++)
+        logs_deliver(o, &o->pending[i].log, o->pending[i].removed);
+    o->npending = 0;
+    o->delivering = false;
+    if (o->overflow) {
+        o->overflow = false;
+        for (size_t i = 0; i < o->n; i++)
+            (void)oracle_chainlink_refresh(o->cl[i]);
     }
-    if (o->logs_want >= o->next_block)
-        logs_fetch(o, o->logs_want, o->logs_want_ts);
-}
-
-/* {"address":[...],"topics":[["0x<AnswerUpdated>"]],"fromBlock","toBlock"} */
-static char *
-logs_params(const struct oracles_rt *o, uint64_t from, uint64_t to)
-{
-    cJSON *params = cJSON_CreateArray(), *f = cJSON_CreateObject();
-    cJSON *addrs = cJSON_AddArrayToObject(f, "address");
-    cJSON *topics = cJSON_AddArrayToObject(f, "topics"), *t0;
-    char buf[67];
-    uint8_t topic[32];
-    char *text;
-
-    for (size_t i = 0; i < o->n; i++) {
-        const struct eth_addr *a = &o->p->pc->oracles[i].address;
-
-        hex_encode(buf, sizeof(buf), a->b, sizeof(a->b), true);
-        cJSON_AddItemToArray(addrs, cJSON_CreateString(buf));
-    }
-    oracle_chainlink_topic_answer_updated(topic);
-    hex_encode(buf, sizeof(buf), topic, sizeof(topic), true);
-    t0 = cJSON_CreateArray();
-    cJSON_AddItemToArray(t0, cJSON_CreateString(buf));
-    cJSON_AddItemToArray(topics, t0);
-    snprintf(buf, sizeof(buf), "0x%" PRIx64, from);
-    cJSON_AddStringToObject(f, "fromBlock", buf);
-    snprintf(buf, sizeof(buf), "0x%" PRIx64, to);
-    cJSON_AddStringToObject(f, "toBlock", buf);
-    cJSON_AddItemToArray(params, f);
-    text = cJSON_PrintUnformatted(params);
-    cJSON_Delete(params);
-    if (text == NULL)
-        log_fatal("oracle", "out of memory");
-    return text;
+    for (size_t i = 0; i < o->n; i++)
+        state_news(o, i, oracle_source_check(src(o, i)));
 }
 
 static void
-logs_fetch(struct oracles_rt *o, uint64_t to, uint64_t to_ts)
+on_stream_error(void *arg, int err, const char *text)
 {
-    char *params;
+    struct oracles_rt *o = arg;
+
+    /* Once per streak: the stream retries by itself. */
+    if (o->stream_errors++ == 0)
+        log_warn("oracle", "event stream error; retrying", "protocol",
+                 o->p->pc->name, "error", text && *text ? text : kp_strerror(err));
+}
+
+static int
+stream_start(struct oracles_rt *o)
+{
+    struct evlog_filter f[CFG_MAX_ORACLES];
+    struct events_opts eo;
+    const struct events_callbacks cb = {
+        .on_head = on_stream_head,
+        .on_log = on_stream_log,
+        .on_error = on_stream_error,
+    };
+    uint64_t poll = o->p->pc->chain.poll_interval_ms;
+
+    memset(f, 0, sizeof(f));
+    for (size_t i = 0; i < o->n; i++)
+        (void)oracle_source_log_filter(src(o, i), &f[i]);
+    events_opts_init(&eo);
+    eo.poll_ms = poll > 0 && poll <= UINT32_MAX ? (uint32_t)poll : eo.poll_ms;
+    eo.max_log_data = LOG_DATA_MAX;
+    o->pending = kp_xcalloc(PENDING_MAX, sizeof(*o->pending));
+    return events_new(&o->stream, &o->p->d->loop, o->p->rpc, NULL, f, o->n,
+                      &eo, &cb, o);
+}
+
+/* The first head: the clock knows the chain's time; start reading. */
+static void
+run(struct oracles_rt *o)
+{
     int rc;
 
-    if (o->logs_inflight) {
-        if (to > o->logs_want) {
-            o->logs_want = to;
-            o->logs_want_ts = to_ts;
-        }
-        return;
-    }
-    if (to < o->next_block)
-        return;
-    if (to - o->next_block >= LOGS_RANGE_MAX) {
-        /* Too far behind to fetch log by log: read the latest rounds. */
-        for (size_t i = 0; i < o->n; i++)
-            (void)oracle_chainlink_refresh(o->cl[i]);
-        o->next_block = to;
-    }
-    params = logs_params(o, o->next_block, to);
-    rc = rpc_call(o->p->rpc, "eth_getLogs", params, NULL, on_logs, o,
-                  &o->logs_call);
-    free(params);
-    if (rc != 0)
-        return; /* the next head tries again */
-    o->logs_inflight = true;
-    o->logs_to = to;
-    o->logs_to_ts = to_ts;
+    o->running = true;
+    for (size_t i = 0; i < o->n; i++)
+        if ((rc = oracle_source_start(src(o, i))) != 0)
+            log_error("oracle", "cannot start the price source", "protocol",
+                      o->p->pc->name, "oracle", oracle_source_name(src(o, i)),
+                      LOG_RC(rc));
+    if (o->n == 0 || o->p->d->o.once)
+        return; /* --once: the first read is all it needs */
+    if ((rc = stream_start(o)) != 0)
+        log_error("oracle", "cannot start the event stream: prices come from "
+                            "the heartbeat reads only",
+                  "protocol", o->p->pc->name, LOG_RC(rc));
 }
 
 void
 oracles_rt_on_head(struct oracles_rt *o, uint64_t number, uint64_t timestamp)
 {
-    if (!o->started || o->n == 0) {
-        clock_advance(o, timestamp);
+    (void)number;
+    if (!o->armed)
         return;
-    }
-    if (!o->have_next) {
-        /* The sources' first read covers what came before. */
-        o->have_next = true;
-        o->next_block = number;
+    /* Without a stream the clock follows the heads; with one, its heads
+     * (which come after their logs). The first head sets it either way:
+     * the sources' first read covers the past. */
+    if (!o->running || o->stream == NULL)
         clock_advance(o, timestamp);
-    }
-    logs_fetch(o, number, timestamp);
+    if (!o->running)
+        run(o);
 }

@@ -255,9 +255,7 @@ on_head(void *arg, const struct head *h)
     }
     ask_chain_id(p);
     actions_on_head(p, moved);
-    if (moved && p->d->o.once)
-        p->clock_ts = h->timestamp; /* the first read covers the past */
-    else if (moved) {
+    if (moved) {
         oracles_rt_on_head(p->orc, h->number, h->timestamp);
         eval_trigger(p, "head");
     }

@@ -20,7 +20,7 @@ function hoursFn(base, t0) {
 // Data for the plot in `dir`. `rows`: ChainView.history over the replay
 // (the first row is the block before the first step); `feedBlocks`: the
 // replay's price-update blocks, one per step.
-function writeData(dir, { rows, steps, feedBlocks, events, levels, title, asset, base }) {
+function writeData(dir, { rows, steps, feedBlocks, events, levels, title, asset, base, xlabel }) {
     fs.mkdirSync(dir, { recursive: true });
     const byBlock = new Map(rows.map((r) => [r.block, r]));
     const first = byBlock.get(feedBlocks[0]) || rows[0];
@@ -55,14 +55,18 @@ function writeData(dir, { rows, steps, feedBlocks, events, levels, title, asset,
     const meta = [
         `title = ${gpString(title)}`,
         `asset = ${gpString(asset)}`,
+        `xlabel = ${gpString(xlabel || 'market time since the scenario start')}`,
         `xmax = ${lastH}`,
+        `xstep = ${[0.25, 0.5, 1, 2, 4, 6, 12, 24, 48].find((x) => lastH / x <= 12) || 96}`,
         `target = ${M(levels.target)}`,
         `critical = ${M(levels.critical)}`,
         `depletion = ${M(levels.depletion)}`,
         `n_inject = ${nInject}`,
         `n_clawback = ${nClaw}`,
         `has_debt = ${maxDebt > 0n ? 1 : 0}`,
+        `price_log = ${Math.max(...steps.map((x) => x.price)) / Math.min(...steps.map((x) => x.price)) > 20 ? 1 : 0}`,
         `has_base = ${baseRows.length ? 1 : 0}`,
+        `base_final = ${base && base.length ? ((base[base.length - 1].reserve - base[base.length - 1].uncovered) / 1e6).toFixed(6) : 0}`,
     ];
     fs.writeFileSync(path.join(dir, 'meta.gp'), meta.join('\n') + '\n');
 }

@@ -38,7 +38,8 @@ function parseKv(line) {
 const clip = (s, n) => (s.length > n ? s.slice(0, n - 1) + '…' : s);
 
 class Live {
-    // ctx: { chain (ChainView), statusBase, protocol, asset, out, fromBlock, keeperLog }
+    // ctx: { chain (ChainView), statusBase, protocol, asset, out, fromBlock,
+    //        keeperLog, keeperExit (() => null while it runs, else how it ended) }
     constructor(ctx) {
         Object.assign(this, ctx);
         this.log = new K.LogTail(ctx.keeperLog);
@@ -54,9 +55,11 @@ class Live {
         this.wireUs = new Map(); // action key -> decision-to-wire microseconds
         this.failures = [];
         this.alerts = [];
+        this.newAlerts = []; // not shown yet
         this.lastLogBlock = ctx.fromBlock - 1;
         this.status = null;
         this.scenarioDone = false;
+        this.stepOpen = false; // a step's price is out, its row is not
     }
 
     header() {
@@ -69,18 +72,36 @@ class Live {
         this.queue.push(line);
     }
 
+    // Pages are shown from the poll loop, after the chain's logs up to
+    // now: a page about a step then goes under that step's row.
     onAlert(rec) {
         this.alerts.push(rec);
+        this.newAlerts.push(rec);
+    }
+
+    showAlert(rec) {
         const b = rec.body || {};
         if (b.status !== 'firing' && b.status !== 'resolved') return; // notices mirror the action lines
         const what = b.status === 'resolved' ? 'resolved' : b.severity;
         const style = b.status === 'resolved' ? 'green' : (b.severity === 'critical' ? 'red' : 'yellow');
-        const text = String(b.summary || b.key || '').replace(new RegExp(`^${this.protocol}: `), '');
-        this.emit(`${INDENT}${V.paint(style, `page ${what}`)} ${clip(text, 90)}`);
+        this.emit(`${INDENT}${V.paint(style, `page ${what}:`)} ${clip(this.pageText(b), 100)}`);
+    }
+
+    // Lines about a step go under its row: from the step's price update
+    // until the row is out, they wait.
+    // A page's summary, shorter: its first clause, no protocol prefix, no
+    // repeated tier, amounts rounded ("devnet: tier T2: T2: reserve 988061.667411 < ..."
+    // -> "tier T2: reserve 988,062 < ...").
+    pageText(b) {
+        return String(b.summary || b.key || '')
+            .split('; ')[0] // the condition; what the keeper does about it is shown apart
+            .replace(new RegExp(`^${this.protocol}: `), '')
+            .replace(/^tier (\S+): \1: /, 'tier $1: ')
+            .replace(/(?<![\d.])\d{4,}(\.\d+)?/g, (m) => V.usd(Number(m)));
     }
 
     emit(line) {
-        if (this.pending) this.held.push(line);
+        if (this.pending || this.stepOpen) this.held.push(line);
         else this.out(line);
     }
 
@@ -119,6 +140,7 @@ class Live {
         for (const e of logs) {
             if (e.kind === 'price') {
                 this.lastFeedBlock = e.block;
+                this.stepOpen = true;
                 continue;
             }
             e.step = this.steps.length;
@@ -133,9 +155,16 @@ class Live {
     }
 
     async poll() {
+        const gone = this.keeperExit ? this.keeperExit() : null;
+        if (gone !== null && !this.keeperGone) {
+            this.keeperGone = true;
+            this.emit(V.paint('red bold', `  the keeper stopped (${gone}): its last lines are in ${this.keeperLog}`));
+        }
+        const alerts = this.newAlerts.splice(0);
         this.readLog();
         await this.pollChain();
         this.readLog();
+        for (const rec of alerts) this.showAlert(rec);
         if (this.decisions.length === 0) this.status = await K.protocolStatus(this.statusBase, this.protocol);
     }
 
@@ -212,10 +241,11 @@ class Live {
         const ds = this.stepDecisions(p.s);
         const evaluates = this.decisions.length > 0 || K.evaluation(this.status) !== null;
         const answered = ds.some((d) => Number(d.block) >= p.head) && !this.busy();
-        const waited = Date.now() - p.since >= ROW_WAIT_MS || this.queue.length > 0;
+        const waited = Date.now() - p.since >= ROW_WAIT_MS || this.queue.some((l) => l.startsWith('step='));
         if (!force && evaluates && !answered && !waited) return;
         this.out(this.stepRow(p.s, ds));
         this.pending = null;
+        this.stepOpen = false;
         for (const l of this.held) this.out(l);
         this.held = [];
     }

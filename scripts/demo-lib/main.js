@@ -26,6 +26,7 @@ const V = require('./view');
 const chart = require('./chart');
 const { scenarioAsset } = require('../devnet-lib/keeperconfig');
 const { loadScenario } = require('../devnet-lib/scenario');
+const { compile } = require('../devnet-lib/compile');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DEVNET = path.join(ROOT, 'scripts', 'devnet');
@@ -44,7 +45,7 @@ let demoDir = null;
 let cleaning = null;
 let interrupted = false;
 
-const out = (s = '') => process.stdout.write(s + '\n');
+const out = (s = '') => { if (!interrupted) process.stdout.write(s + '\n'); };
 const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
 const rel = (p) => {
     const r = path.relative(process.cwd(), p);
@@ -260,8 +261,10 @@ function summary(r) {
         `(${V.usd(V.units(fin.pool))} left in it)` : 'none'}`);
     const react = reactions(rows, events, r.feedBlocks, levels.critical);
     if (react.length) {
-        const same = react.every((x) => x.sameStep) ? ', within the same market step (its liquidations came first)' : '';
-        out(`  ${lab('reaction')}${react.map((x) => x.blocks).join(', ')} block(s) after the reserve fell below critical${same}`);
+        const same = react.every((x) => x.sameStep) ? ' (blocks of the same step\'s liquidations)' : '';
+        const n = react.map((x) => x.blocks);
+        const blocks = n.length > 1 && n.every((x) => x === n[0]) ? `${n[0]} blocks, each time,` : `${n.join(', ')} block(s)`;
+        out(`  ${lab('reaction')}${blocks} after the reserve fell below critical${same}`);
     }
     const wire = [...r.wireUs.values()].map((us) => (us / 1000).toFixed(1));
     if (wire.length) out(`  ${lab('')}${wire.join(', ')} ms from the keeper's decision to its signed transaction on the wire`);
@@ -359,6 +362,8 @@ async function main(argv) {
     const rxPort = await startReceiver((rec) => (live ? live.onAlert(rec) : early.push(rec)));
 
     const tDev = Date.now();
+    // Compile the contracts once (a first run only), not in both starts.
+    compile(ROOT, process.env.KP_DEVNET_CACHE);
     const baseStarted = startDevnet('baseline', null).then(() => true, () => false);
     const info = await startDevnet('devnet', `http://127.0.0.1:${rxPort}/hook/demo`);
     const devMs = Date.now() - tDev;
@@ -377,7 +382,11 @@ async function main(argv) {
     const chain = new ChainView(info);
     const levels = await chain.levels();
     const fromBlock = (await chain.head()) + 1;
-    live = new Live({ chain, statusBase, protocol: PROTOCOL, asset, out, fromBlock, keeperLog: keeper.log });
+    const kp = procs.get('keeper');
+    live = new Live({
+        chain, statusBase, protocol: PROTOCOL, asset, out, fromBlock, keeperLog: keeper.log,
+        keeperExit: () => (kp.exited === null ? null : `exit ${kp.exited}`),
+    });
     live.header();
     for (const rec of early) live.onAlert(rec);
     const tR = Date.now();
@@ -409,6 +418,7 @@ async function main(argv) {
     chart.writeData(path.join(demoDir, 'chart'), {
         rows, steps: live.steps, feedBlocks, events: live.events, levels, asset, base,
         title: `Backstop Keeper on the devnet: ${desc}`,
+        xlabel: `market time since the scenario's start (the demo replayed it at ${SPEED / 3600} h per second)`,
     });
     await cleanup();
     const err = chart.plot(ROOT, path.join(demoDir, 'chart'), png);

@@ -7,8 +7,8 @@
 // step sets the next block's timestamp to the scenario's clock, so chain
 // time runs ahead of the wall clock by up to the scenario's span (40 h for
 // Black Thursday). The keeper's clock is the later of the wall clock and
-// the head's timestamp (proto_clock in keeper/protocol_rt.c), so it jumps
-// with the replay: a price published at a step is judged against the
+// the chain's time as far as its oracles have read it (proto_clock,
+// keeper/daemon_int.h), so it jumps with the replay: a price published at a step is judged against the
 // chain's time, never "from the future", and ages by one step's interval
 // until the next step publishes. max_age is therefore the scenario's
 // longest step plus an hour (at least 2 h, a usual Chainlink heartbeat

@@ -44,6 +44,7 @@ struct srv {
     int open; /* handles not yet closed */
     struct seen seen[MAX_SEEN];
     int nseen;
+    int accepted; /* connections */
     struct srv_conn *conns;
 };
 
@@ -116,9 +117,12 @@ srv_reply(struct srv_conn *k, const struct seen *w)
     size_t blen, hl;
     char head[128], *body = srv_body(w->path, k->s->nseen, &blen), *all;
 
+    /* "/close": the client is to close the connection after the reply. */
     hl = (size_t)snprintf(head, sizeof(head),
-                          "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n",
-                          blen);
+                          "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n%s\r\n",
+                          blen,
+                          strcmp(w->path, "/close") == 0 ? "Connection: close\r\n"
+                                                         : "");
     if (strcmp(w->method, "HEAD") == 0)
         blen = 0;
     all = malloc(hl + blen);
@@ -224,6 +228,7 @@ srv_accept(uv_stream_t *l, int status)
         uv_close((uv_handle_t *)&k->tcp, srv_closed);
         return;
     }
+    s->accepted++;
     k->next = s->conns;
     s->conns = k;
     uv_read_start((uv_stream_t *)&k->tcp, srv_alloc, srv_read);
@@ -487,6 +492,42 @@ test_http_cancel_then_reuse(void **state)
     assert_string_equal(f->srv.seen[f->srv.nseen - 1].body, "after");
 }
 
+/* Connections that end - closed by the client after "Connection:
+ * close", or by the server while idle between requests - are replaced,
+ * and every request is still answered. */
+static void
+test_http_connections_end(void **state)
+{
+    struct fx *f = *state;
+    struct http_req_opts o;
+    struct got g;
+
+    snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/close", f->srv.port);
+    o = req(f->url, "POST", "a");
+    for (int i = 0; i < 3; i++) {
+        do_request(f, &o, &g);
+        free(g.body);
+    }
+    assert_int_equal(f->srv.accepted, 3);
+    snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/p", f->srv.port);
+    o = req(f->url, "POST", "b");
+    do_request(f, &o, &g);
+    free(g.body);
+    do_request(f, &o, &g); /* kept alive */
+    free(g.body);
+    assert_int_equal(f->srv.accepted, 4);
+    /* The server drops the idle connection; the client sees it while
+     * not watching for a reply, then needs a new one. */
+    while (f->srv.conns)
+        srv_conn_close(f->srv.conns);
+    ts_run_for(&f->loop, 50);
+    do_request(f, &o, &g);
+    assert_string_equal(g.body, "ok");
+    free(g.body);
+    assert_int_equal(f->srv.accepted, 5);
+    assert_int_equal(f->srv.nseen, 6);
+}
+
 int
 main(void)
 {
@@ -498,6 +539,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_http_concurrent_same_url,
                                         fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_http_cancel_then_reuse, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_http_connections_end, fx_setup,
                                         fx_teardown),
     };
 

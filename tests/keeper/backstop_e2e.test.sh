@@ -1,0 +1,328 @@
+#!/usr/bin/env bash
+# The keeper end to end on the devnet (docs/devnet.md):
+#
+#   1. Black Thursday: the keeper runs on a devnet seeded for the crash while
+#      the scenario is replayed (paced, one 2-hour step per second). It must
+#      inject (BackstopInjected, sent by the keeper's address) within two
+#      blocks of every crossing of the critical threshold, never claw back
+#      while the backstop pool could cover, never send two transactions for
+#      one idempotency key (chain, /status and the journal agree), and page:
+#      the PagerDuty receiver sees the tier trigger and, once the reserve is
+#      restored, the resolve with the same dedup_key.
+#   2. A calm day on a fresh devnet: nothing sent, nobody paged.
+#
+# Alerts go to tests/keeper/alert_receiver.js (a real HTTP receiver that
+# checks each API's request shape). Every process is started here and
+# stopped by pid; conditions are waited for, not slept on.
+set -u
+
+: "${KEEPER:?KEEPER must name the keeper binary}"
+ROOT=${KP_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+PATH="$ROOT/node_modules/.bin:$PATH"
+T=$(mktemp -d "${TMPDIR:-/tmp}/kp-e2e-XXXXXX")
+export KP_DEVNET_CACHE=${KP_DEVNET_CACHE:-${KP_BUILD_DIR:-$T}/devnet-cache}
+# PagerDuty routing keys are 32 characters; a made-up one for the receiver.
+export KP_E2E_PD_KEY=e2etestroutingkey0123456789abcde
+passed=0
+failed=0
+RECV_PID=
+KEEPER_PID=
+DEVNETS=()
+
+ok() { passed=$((passed + 1)); echo "ok - $*"; }
+not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
+check() { # DESCRIPTION COMMAND...
+    local desc=$1
+    shift
+    if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+note() { echo "# $*"; }
+jqe() { jq -e "$@" >/dev/null; }
+
+stop_pid() { # PID: TERM, then KILL if it lingers
+    local pid=$1 i
+    [ -n "$pid" ] || return 0
+    kill "$pid" 2>/dev/null || return 0
+    for i in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null
+}
+
+on_exit() {
+    local d
+    stop_pid "$KEEPER_PID"
+    for d in "${DEVNETS[@]}"; do
+        "$ROOT/scripts/devnet" stop --state-dir "$d" >/dev/null 2>&1
+    done
+    exec 7>&- 2>/dev/null
+    stop_pid "$RECV_PID"
+    if [ "$failed" -ne 0 ]; then
+        for f in "$T"/*.err; do
+            [ -f "$f" ] || continue
+            echo "# ---- last lines of $f"
+            tail -n 25 "$f" | sed 's/^/# /'
+        done
+    fi
+    rm -rf "$T"
+    echo "$passed passed, $failed failed"
+    [ "$failed" -eq 0 ] || exit 1
+}
+trap on_exit EXIT
+trap 'exit 130' INT TERM
+
+wait_for() { # SECONDS COMMAND...: until the command succeeds, or give up
+    local limit=$1 i
+    shift
+    for i in $(seq 1 $((limit * 10))); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# ---- the alert receiver -----------------------------------------------------
+mkfifo "$T/recv.in"
+node "$ROOT/tests/keeper/alert_receiver.js" <"$T/recv.in" >"$T/alerts.jsonl" 2>"$T/recv.err" &
+RECV_PID=$!
+exec 7>"$T/recv.in" # the receiver exits when its stdin closes
+recv_port() { head -n 1 "$T/alerts.jsonl" | awk '$1 == "PORT" { print $2 }'; }
+wait_for 10 bash -c "head -n 1 '$T/alerts.jsonl' | grep -q '^PORT '" ||
+    { not_ok "the alert receiver did not start"; exit 1; }
+RPORT=$(recv_port)
+
+# alerts PATH: the JSON bodies the receiver got on PATH, one per line.
+alerts() { tail -n +2 "$T/alerts.jsonl" | jq -c --arg p "$1" 'select(.path == $p)'; }
+
+# ---- a devnet and a keeper on it ------------------------------------------
+
+# devnet_start NAME SCENARIO: a devnet in $T/NAME seeded for SCENARIO.
+devnet_start() {
+    local dir=$T/$1
+    DEVNETS+=("$dir")
+    "$ROOT/scripts/devnet" start --state-dir "$dir" --scenario "$2" \
+        --alert-webhook "http://127.0.0.1:$RPORT/hook/$1" >"$T/$1-start.out" 2>"$T/$1-start.err"
+}
+
+# The alerts section of the test: PagerDuty (critical only, as an on-call
+# rotation would take) and the generic webhook (everything).
+alerts_yaml() { # NAME
+    cat <<EOF
+alerts:
+  channels:
+    - name: oncall
+      type: pagerduty
+      url: http://127.0.0.1:$RPORT/pd/$1
+      routing_key: \${env:KP_E2E_PD_KEY}
+      min_severity: critical
+    - name: hook
+      type: webhook
+      url: http://127.0.0.1:$RPORT/hook/$1
+      min_severity: info
+EOF
+}
+
+# A config from devnet.json alone (examples/reference-protocol.yaml), for a
+# devnet that does not write keeper.yaml.
+config_from_json() { # DIR
+    local j=$1/devnet.json
+    cat <<EOF
+protocol:
+  name: devnet
+chain:
+  chain_id: $(jq -r .chain_id "$j")
+  rpc:
+    - name: anvil
+      url: $(jq -r .rpc_http "$j")
+  poll_interval: 250ms
+  confirmations: 1
+signer:
+  key_file: $(jq -r .keeper_key_file "$j")
+  min_balance: 1ether
+oracles:
+  - name: eth_usd
+    address: $(jq -r .contracts.feed "$j")
+    asset: ETH/USD
+    max_age: 3h
+    heartbeat: 10s
+reserve:
+  contracts:
+    reserve: $(jq -r .contracts.reserve "$j")
+    clearinghouse: $(jq -r .contracts.clearinghouse "$j")
+    backstop: $(jq -r .contracts.backstop "$j")
+  decimals: 6
+strategies:
+  inject:
+    epoch_budget: 5000000e6
+    cooldown: 1s
+  clawback:
+    enabled: true
+    cooldown: 1s
+    require_approval: false
+tx:
+  max_fee: 100gwei
+metrics:
+  listen: 127.0.0.1:$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+EOF
+}
+
+# keeper_config NAME: $T/NAME.yaml, the devnet's own keeper.yaml (or one
+# from devnet.json) with the test's alert channels.
+keeper_config() {
+    local dir=$T/$1 out=$T/$1.yaml
+    if [ -f "$dir/keeper.yaml" ]; then
+        # Drop the top-level alerts section; keep everything else as written.
+        awk '/^[a-z]/ { skip = ($0 ~ /^alerts:/) } !skip' "$dir/keeper.yaml" >"$out"
+    else
+        note "$1: the devnet wrote no keeper.yaml; config from devnet.json"
+        config_from_json "$dir" >"$out"
+    fi
+    alerts_yaml "$1" >>"$out"
+    MPORT=$(sed -n 's/^  listen: 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$out")
+}
+
+status() { curl -s --max-time 2 "http://127.0.0.1:$MPORT/status"; }
+metrics() { curl -s --max-time 2 "http://127.0.0.1:$MPORT/metrics"; }
+evaluated() { status | jq -e '.protocols[0].last_evaluation.block >= 0' >/dev/null 2>&1; }
+head_of() { cast block-number -r "$(jq -r .rpc_http "$T/$1/devnet.json")"; }
+
+keeper_start() { # NAME
+    "$KEEPER" run -c "$T/$1.yaml" --state-dir "$T/$1-state" >"$T/$1-keeper.out" 2>"$T/$1-keeper.err" &
+    KEEPER_PID=$!
+    wait_for 20 evaluated
+}
+
+# The keeper has evaluated the chain's head and has nothing in flight.
+settled() { # NAME
+    local head
+    head=$(head_of "$1") || return 1
+    status | jq -e --argjson h "$head" '.protocols[0] |
+        .last_evaluation.block >= $h and
+        ([.actions[] | select(.state == "sent" or .state == "replaced")] | length == 0)' >/dev/null 2>&1
+}
+
+# ============================================================================
+# 1. Black Thursday
+# ============================================================================
+devnet_start bt black-thursday-2020 || { not_ok "devnet start (black thursday)"; exit 1; }
+ok "devnet started for black-thursday-2020"
+keeper_config bt
+check "keeper.yaml with the test's alert channels passes check-config" \
+    bash -c "'$KEEPER' check-config -c '$T/bt.yaml' >/dev/null"
+FROM=$(head_of bt)
+keeper_start bt || { not_ok "the keeper did not evaluate the devnet"; exit 1; }
+ok "the keeper evaluates the devnet"
+check "before the crash: no action, reserve above critical" \
+    bash -c "curl -s --max-time 2 http://127.0.0.1:$MPORT/status | jq -e '.protocols[0] | .last_evaluation.decision.action == \"none\" and (.last_evaluation.tier == \"T1\" or .last_evaluation.tier == \"amber\")' >/dev/null"
+
+START=$SECONDS
+"$ROOT/scripts/devnet" scenario black-thursday-2020 --state-dir "$T/bt" --speed 7200 \
+    >"$T/bt-replay.out" 2>"$T/bt-replay.err"
+check "the replay ran" [ $? -eq 0 ]
+note "replay: $(tail -n 1 "$T/bt-replay.out") (wall $((SECONDS - START))s)"
+check "the keeper caught up with the chain, nothing in flight" wait_for 30 settled bt
+status >"$T/bt-status.json"
+metrics >"$T/bt-metrics.txt"
+node "$ROOT/tests/keeper/e2e_chain.js" "$T/bt/devnet.json" "$FROM" >"$T/bt-chain.json" 2>"$T/bt-chain.err"
+check "the chain was read" [ -s "$T/bt-chain.json" ]
+
+C=$T/bt-chain.json
+S=$T/bt-status.json
+check "the reserve crossed below critical during the replay" \
+    jqe '.crossings | length >= 1' "$C"
+check "the keeper injected (BackstopInjected events)" \
+    jqe '.injections | length >= 1' "$C"
+check "every injection was sent by the keeper's address" \
+    jqe '.keeper as $k | all(.injections[]; .from == $k)' "$C"
+check "every crossing below critical got an injection within two blocks" \
+    jqe 'all(.crossings[]; .wait_blocks != null and .wait_blocks <= 2)' "$C"
+note "crossings (block, end of the step's burst, inject block, wait): $(jq -c '[.crossings[] | [.block, .burst_end, .inject_block, .wait_blocks]]' "$C")"
+check "no clawback while the backstop pool could cover" \
+    jqe 'all(.clawbacks[]; .pool_before == "0")' "$C"
+note "clawbacks: $(jq -c '.clawbacks' "$C")"
+check "every keeper transaction was mined successfully" \
+    jqe 'all(.keeper_txs[]; .status == 1)' "$C"
+check "one keeper transaction per nonce (no replacement was needed)" \
+    jqe '[.keeper_txs[].nonce] | length == (unique | length)' "$C"
+check "/status lists each action once, every one confirmed" \
+    jqe '.protocols[0].actions | length >= 1 and ([.[].key] | length == (unique | length)) and all(.[]; .state == "confirmed")' "$S"
+check "every mined keeper transaction belongs to exactly one /status key" \
+    jqe --slurpfile st "$S" '
+        ([$st[0].protocols[0].actions[] | {key: .key, h: .tx_hash}]) as $acts |
+        all(.keeper_txs[]; .hash as $h | [$acts[] | select(.h == $h)] | length == 1) and
+        (.keeper_txs | length) == ($acts | length)' "$C"
+JOURNAL=$T/bt-state/devnet.journal
+check "the journal holds one nonce per idempotency key" \
+    bash -c "[ -s '$JOURNAL' ] && awk '{ n[\$2 \" \" \$3]++; k[\$2]++ } END { for (x in k) c++; for (y in n) d++; exit !(c == d) }' '$JOURNAL'"
+check "the journal matches /status (same keys)" \
+    bash -c "diff <(awk '{print \$2}' '$JOURNAL' | sort -u) <(jq -r '.protocols[0].actions[].key' '$S' | sort -u)"
+check "after the replay the reserve is restored (not T2/T3)" \
+    jqe '.protocols[0].last_evaluation | (.tier == "T1" or .tier == "amber") and (.reserve | tonumber) >= (.critical | tonumber)' "$S"
+
+# Logs and metrics of the decisions.
+check "each decision is logged with its inputs and reason" \
+    grep -qE 'INFO  policy: decision protocol=devnet block=[0-9]+ reserve=[0-9.]+ target=[0-9.]+ critical=[0-9.]+ depletion=[0-9.]+ uncovered=[0-9.]+ oi=[0-9.]+ health=[0-9.e+-]+ tier=T2 price=[0-9.]+ price_state=fresh action=inject amount=[0-9.]+ reason=".*" key=devnet:inject:' "$T/bt-keeper.err"
+check "metrics count evaluations, decisions, actions, tier and reserve" \
+    bash -c "grep -qE '^keeper_evaluations_total\{protocol=\"devnet\"\} [1-9]' '$T/bt-metrics.txt' &&
+             grep -qE '^keeper_decisions_total\{protocol=\"devnet\",action=\"inject\"\} [1-9]' '$T/bt-metrics.txt' &&
+             grep -qE '^keeper_actions_total\{protocol=\"devnet\",action=\"inject\",outcome=\"confirmed\"\} [1-9]' '$T/bt-metrics.txt' &&
+             grep -qE '^# HELP keeper_tier ' '$T/bt-metrics.txt' && grep -qE '^keeper_tier\{protocol=\"devnet\"\} [01]$' '$T/bt-metrics.txt' &&
+             grep -qE '^keeper_reserve_balance\{protocol=\"devnet\"\} [0-9]' '$T/bt-metrics.txt'"
+if command -v promtool >/dev/null; then
+    check "/metrics passes promtool check metrics" bash -c "promtool check metrics <'$T/bt-metrics.txt' >/dev/null 2>&1"
+fi
+
+# Paging: trigger, then resolve, same dedup_key.
+alerts /pd/bt >"$T/bt-pd.jsonl"
+alerts /hook/bt >"$T/bt-hook.jsonl"
+check "every request to the receivers had the documented shape" \
+    bash -c "[ -s '$T/bt-pd.jsonl' ] && jq -se 'all(.[]; .errors == [] and .status < 300)' '$T/bt-pd.jsonl' '$T/bt-hook.jsonl' >/dev/null"
+check "PagerDuty got the tier trigger" \
+    jqe -s 'any(.[]; .body.event_action == "trigger" and .body.dedup_key == "devnet/tier" and .body.payload.severity == "critical")' "$T/bt-pd.jsonl"
+check "... then its resolve with the same dedup_key, after the recovery" \
+    jqe -s '([.[] | select(.body.dedup_key == "devnet/tier")] | (map(.body.event_action) | index("trigger")) as $t |
+             (map(.body.event_action) | rindex("resolve")) as $r | $t != null and $r != null and $r > $t)' "$T/bt-pd.jsonl"
+check "the webhook got the injection sent and confirmed" \
+    jqe -s 'any(.[]; .body.status == "event" and (.body.key | test("^action/devnet:inject:.*/sent$"))) and
+            any(.[]; .body.status == "event" and (.body.key | test("^action/devnet:inject:.*/confirmed$")) and .body.details.tx_hash != null)' "$T/bt-hook.jsonl"
+check "no stale-oracle alert during the replay" \
+    jqe -s 'all(.[]; (.body.key // "" | startswith("stale_oracle")) | not)' "$T/bt-hook.jsonl"
+
+# Figures.
+note "head->decision ms (max over decisions): $(grep -oE 'eval_ms=[0-9.]+' "$T/bt-keeper.err" | cut -d= -f2 | sort -g | tail -n 1)"
+note "decision->wire us (each injection): $(grep -oE 'decision_to_wire_us=[0-9.]+' "$T/bt-keeper.err" | cut -d= -f2 | tr '\n' ' ')"
+note "injections: $(jq -c '[.injections[] | {block, amount}]' "$C")"
+
+stop_pid "$KEEPER_PID"
+wait "$KEEPER_PID" 2>/dev/null
+check "the keeper stops cleanly on SIGTERM" [ $? -eq 0 ]
+KEEPER_PID=
+"$ROOT/scripts/devnet" stop --state-dir "$T/bt" >/dev/null 2>&1
+
+# ============================================================================
+# 2. A calm day
+# ============================================================================
+devnet_start calm calm || { not_ok "devnet start (calm)"; exit 1; }
+keeper_config calm
+FROM=$(head_of calm)
+keeper_start calm || { not_ok "the keeper did not evaluate the calm devnet"; exit 1; }
+EVALS0=$(metrics | sed -n 's/^keeper_evaluations_total{protocol="devnet"} //p')
+"$ROOT/scripts/devnet" scenario calm --state-dir "$T/calm" --speed 18000 \
+    >"$T/calm-replay.out" 2>"$T/calm-replay.err"
+check "the calm replay ran" [ $? -eq 0 ]
+check "the keeper caught up with the calm chain" wait_for 30 settled calm
+EVALS1=$(metrics | sed -n 's/^keeper_evaluations_total{protocol="devnet"} //p')
+note "evaluations: ${EVALS0:-?} before the calm replay, ${EVALS1:-?} after"
+check "it kept evaluating during the calm day" [ "${EVALS1:-0}" -gt "${EVALS0:-0}" ]
+node "$ROOT/tests/keeper/e2e_chain.js" "$T/calm/devnet.json" "$FROM" >"$T/calm-chain.json" 2>"$T/calm-chain.err"
+check "calm: the keeper sent nothing (chain)" jqe '.keeper_txs == [] and .injections == [] and .clawbacks == []' "$T/calm-chain.json"
+check "calm: no action in /status" bash -c "curl -s --max-time 2 http://127.0.0.1:$MPORT/status | jq -e '.protocols[0].actions == []' >/dev/null"
+check "calm: the reserve stayed above critical (tier T1 or amber)" \
+    bash -c "curl -s --max-time 2 http://127.0.0.1:$MPORT/status | jq -e '.protocols[0].last_evaluation.tier == \"T1\" or .protocols[0].last_evaluation.tier == \"amber\"' >/dev/null"
+alerts /pd/calm >"$T/calm-pd.jsonl"
+alerts /hook/calm >"$T/calm-hook.jsonl"
+check "calm: nobody paged (PagerDuty got nothing)" [ ! -s "$T/calm-pd.jsonl" ]
+check "calm: no critical alert and no action notice on the webhook" \
+    jqe -s 'all(.[]; .body.severity != "critical" and .body.severity != "error" and (.body.key | startswith("action/") | not))' "$T/calm-hook.jsonl"
+note "calm alerts on the webhook: $(jq -sc '[.[] | {status: .body.status, key: .body.key, severity: .body.severity}]' "$T/calm-hook.jsonl")"
