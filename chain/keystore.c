@@ -331,7 +331,7 @@ ks_crypto(struct ks_parser *ps, const cJSON **out, const cJSON *root)
 static int
 ks_parse_root(struct ks_parser *ps, struct keystore *ks, const cJSON *root)
 {
-    const cJSON *crypto, *addr;
+    const cJSON *crypto = NULL, *addr;
     uint64_t version;
     int rc;
 

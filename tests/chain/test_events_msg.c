@@ -197,7 +197,7 @@ test_caps(void **state)
         const char *end = strchr(p, ']');
 
         snprintf(rest, sizeof(rest), "%s", end);
-        sprintf(p, "\"topics\":[\"%s\",\"%s\",\"%s\",\"%s\",\"%s\"%s", H32("1"),
+        snprintf(p, sizeof(msg) - (size_t)(p - msg), "\"topics\":[\"%s\",\"%s\",\"%s\",\"%s\",\"%s\"%s", H32("1"),
                 H32("2"), H32("3"), H32("4"), H32("5"), rest);
     }
     assert_int_equal(evlog_msg_parse(&m, buf, 64, msg, strlen(msg)), KP_ELIMIT);
@@ -215,7 +215,7 @@ test_caps(void **state)
         char rest[2048];
 
         snprintf(rest, sizeof(rest), "%s", p + strlen("\"number\":\"0x1b4\""));
-        sprintf(p, "\"number\":\"0x10000000000000000\"%s", rest);
+        snprintf(p, sizeof(msg) - (size_t)(p - msg), "\"number\":\"0x10000000000000000\"%s", rest);
     }
     assert_int_equal(evlog_msg_parse(&m, buf, 64, msg, strlen(msg)), KP_ERANGE);
 }
