@@ -145,8 +145,7 @@ bench_median(double *v, int n)
 }
 
 static void
-bench_raw_batch(struct bench_batch *out, int fd, const char *req,
-                size_t reqlen)
+bench_raw_batch(struct bench_batch *out, int fd, const char *req, size_t reqlen)
 {
     uint64_t t0 = bench_now_ns(), c0 = bench_cpu_ns();
 
@@ -158,8 +157,7 @@ bench_raw_batch(struct bench_batch *out, int fd, const char *req,
 }
 
 static void
-bench_rpc_batch(struct bench_batch *out, struct rpc_client *c,
-                uv_loop_t *loop)
+bench_rpc_batch(struct bench_batch *out, struct rpc_client *c, uv_loop_t *loop)
 {
     uint64_t t0 = bench_now_ns(), c0 = bench_cpu_ns();
 
@@ -195,7 +193,8 @@ bench_measure(int fd, const char *req, size_t reqlen, struct rpc_client *c,
     }
     printf("rpc_raw_keepalive_roundtrip %.1f ns/op\n",
            bench_median(v[0], BENCH_BATCHES));
-    printf("rpc_call_roundtrip %.1f ns/op\n", bench_median(v[1], BENCH_BATCHES));
+    printf("rpc_call_roundtrip %.1f ns/op\n",
+           bench_median(v[1], BENCH_BATCHES));
     printf("rpc_client_overhead %.1f ns/op (target <= 20000)\n",
            bench_median(v[2], BENCH_BATCHES));
     for (int b = 0; b < BENCH_BATCHES; b++)

@@ -32,8 +32,8 @@ struct lwsuv_reaper {
     uv_timer_t timer;
     struct lws_context *ctx;
     unsigned ticks;
-    bool first_done; /* the first lws_context_destroy was made */
-    bool ctx_busy;   /* a handle of ctx is still open */
+    bool first_done;         /* the first lws_context_destroy was made */
+    bool ctx_busy;           /* a handle of ctx is still open */
     int fds[LWSUV_HOLD_MAX]; /* open poll descriptors before the destroy, */
     size_t nfds;             /* then those held with a placeholder */
     struct stat hold;        /* the placeholder's identity */

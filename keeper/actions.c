@@ -12,9 +12,9 @@
  *   action_disabled/<action>   the policy wants an action the config
  *                              disables: critical
  *   stale_oracle/<oracle>      critical, cleared when fresh again
- *   rpc                        no healthy endpoint for EVAL_RPC_BAD_POLLS
+ *   rpc/no_healthy             no healthy endpoint for EVAL_RPC_BAD_POLLS
  *                              head polls: critical
- *   signer_balance             below signer.min_balance: warning
+ *   signer/low_balance         below signer.min_balance: warning
  *   evaluation                 EVAL_FAIL_ALERT evaluations in a row
  *                              failed: error
  * Notices (alert_notify), key "action/<intent key>/<state>": sent and
@@ -141,8 +141,8 @@ journal_open(struct proto_rt *p, char *err, size_t errcap)
     }
     snprintf(path, sizeof(path), "%s/%s.journal", dir, p->pc->name);
     if ((rc = txm_journal_open(&p->journal, path)) != 0)
-        snprintf(err, errcap, "%s: cannot open the journal %s: %s",
-                 p->pc->name, path, strerror(errno));
+        snprintf(err, errcap, "%s: cannot open the journal %s: %s", p->pc->name,
+                 path, strerror(errno));
     return rc;
 }
 
@@ -208,8 +208,9 @@ actions_start(struct proto_rt *p)
         p->alerts_from = NULL;
     }
     if (p->txm == NULL && p->signer != NULL && (rc = txm_build(p)) != 0)
-        log_error("tx", "cannot build the transaction manager: no action "
-                        "will be sent",
+        log_error("tx",
+                  "cannot build the transaction manager: no action "
+                  "will be sent",
                   "protocol", p->pc->name, LOG_RC(rc));
 }
 
@@ -322,16 +323,14 @@ notify(struct proto_rt *p, const struct eval_action *a, const char *hash)
         return;
     snprintf(key, sizeof(key), "action/%s/%s", a->key, state);
     snprintf(summary, sizeof(summary), "%s: %s of %s %s%s%s", p->pc->name,
-             policy_action_name(a->action),
-             amt(am, &a->amount, decimals_of(p)), state,
-             a->reason[0] ? ": " : "", a->reason);
+             policy_action_name(a->action), amt(am, &a->amount, decimals_of(p)),
+             state, a->reason[0] ? ": " : "", a->reason);
     snprintf(blk, sizeof(blk), "%" PRIu64, a->block);
     if (alert_notify(p->alerts, key, notice_severity(a->state), summary,
-                     ALERT_KV("action", policy_action_name(a->action),
-                              "amount", am, "state", state, "key", a->key,
-                              "tx_hash", hash, "block",
-                              a->has_block ? blk : NULL, "reason",
-                              a->reason)) != 0)
+                     ALERT_KV("action", policy_action_name(a->action), "amount",
+                              am, "state", state, "key", a->key, "tx_hash",
+                              hash, "block", a->has_block ? blk : NULL,
+                              "reason", a->reason)) != 0)
         log_warn("alert", "notice refused", "protocol", p->pc->name, "key",
                  key);
 }
@@ -372,15 +371,22 @@ log_report(struct proto_rt *p, const struct eval_action *a,
     {
         const char *kv[] = {
             "action",
-            "protocol", p->pc->name,
-            "key", r->key,
-            "action", policy_action_name(a->action),
-            "amount", amt(am, &a->amount, decimals_of(p)),
-            "state", state,
-            "tx_hash", hash,
+            "protocol",
+            p->pc->name,
+            "key",
+            r->key,
+            "action",
+            policy_action_name(a->action),
+            "amount",
+            amt(am, &a->amount, decimals_of(p)),
+            "state",
+            state,
+            "tx_hash",
+            hash,
             LOG_U64("nonce", r->has_tx ? r->nonce : 0),
             LOG_U64("block", r->has_receipt ? r->block : 0),
-            "detail", r->text ? r->text : "",
+            "detail",
+            r->text ? r->text : "",
         };
 
         log_emitv(lvl, "tx", kv, sizeof(kv) / sizeof(kv[0]));
@@ -466,10 +472,14 @@ on_txm_event(void *arg, const struct txm_event *ev)
     {
         const char *kv[] = {
             "transaction manager",
-            "protocol", p->pc->name,
-            "key", ev->key ? ev->key : "",
-            "event", txm_event_name(ev->kind),
-            "detail", ev->text ? ev->text : "",
+            "protocol",
+            p->pc->name,
+            "key",
+            ev->key ? ev->key : "",
+            "event",
+            txm_event_name(ev->kind),
+            "detail",
+            ev->text ? ev->text : "",
             LOG_F64("decision_to_wire_us", wire_us),
         };
 
@@ -517,6 +527,10 @@ submit(struct proto_rt *p, const struct policy_intent *it)
     size_t len = 0;
     int rc;
 
+    /* --once waits for one final report per intent, whatever path it
+     * takes (each path below ends in on_txm_result). */
+    if (p->d->o.once)
+        p->ev.once_sims++;
     a->action = it->action;
     a->amount = it->amount;
     if (why != NULL)
@@ -538,13 +552,8 @@ submit(struct proto_rt *p, const struct policy_intent *it)
     in.dry_run = why != NULL;
     in.cb = on_txm_result;
     in.arg = p;
-    if (p->d->o.once)
-        p->ev.once_sims++;
-    if ((rc = txm_submit(p->txm, &in)) != 0) {
-        if (p->d->o.once)
-            p->ev.once_sims--;
+    if ((rc = txm_submit(p->txm, &in)) != 0)
         submit_failed(p, a, rc);
-    }
 }
 
 /* An action the configuration disables: a human must act. */
@@ -592,8 +601,8 @@ tier_alert(struct proto_rt *p, const struct policy_decision *d)
                             amt(c, &in->critical, in->decimals), "depletion",
                             amt(dp, &in->depletion, in->decimals),
                             "uncovered_debt",
-                            amt(u, &in->uncovered_debt, in->decimals),
-                            "health", h, "block", blk));
+                            amt(u, &in->uncovered_debt, in->decimals), "health",
+                            h, "block", blk));
 }
 
 static void
@@ -662,7 +671,7 @@ actions_on_balance(struct proto_rt *p, const struct u256 *wei)
     bool low = u256_cmp(wei, min) < 0;
 
     if (!low) {
-        raise_or_clear(p, "signer_balance", false, ALERT_INFO, NULL,
+        raise_or_clear(p, "signer/low_balance", false, ALERT_INFO, NULL,
                        ALERT_NO_KV);
         return;
     }
@@ -671,7 +680,7 @@ actions_on_balance(struct proto_rt *p, const struct u256 *wei)
     snprintf(summary, sizeof(summary),
              "%s: signer %s holds %s ETH, below the minimum %s", p->pc->name,
              p->address, have, want);
-    raise_or_clear(p, "signer_balance", true, ALERT_WARNING, summary,
+    raise_or_clear(p, "signer/low_balance", true, ALERT_WARNING, summary,
                    ALERT_KV("address", p->address, "balance_eth", have,
                             "min_balance_eth", want));
 }
@@ -687,9 +696,8 @@ actions_on_eval_result(struct proto_rt *p, bool ok)
                            ALERT_NO_KV);
         return;
     }
-    snprintf(summary, sizeof(summary),
-             "%s: cannot read the protocol state: %s", p->pc->name,
-             p->ev.errtext);
+    snprintf(summary, sizeof(summary), "%s: cannot read the protocol state: %s",
+             p->pc->name, p->ev.errtext);
     snprintf(n, sizeof(n), "%" PRIu64, p->ev.failures);
     raise_or_clear(p, "evaluation", true, ALERT_ERROR, summary,
                    ALERT_KV("failures", n, "error", p->ev.errtext));
@@ -719,8 +727,8 @@ actions_on_oracle_state(struct proto_rt *p, const struct oracle_source *s,
              max);
     raise_or_clear(p, key, true, ALERT_CRITICAL, summary,
                    ALERT_KV("oracle", oracle_source_name(s), "asset",
-                            oracle_source_asset(s), "age_s", age,
-                            "max_age_s", max));
+                            oracle_source_asset(s), "age_s", age, "max_age_s",
+                            max));
 }
 
 static bool
@@ -743,7 +751,8 @@ rpc_health(struct proto_rt *p)
             log_info("chain", "a healthy endpoint is back", "protocol",
                      p->pc->name);
         p->ev.rpc_bad_polls = 0;
-        raise_or_clear(p, "rpc", false, ALERT_INFO, NULL, ALERT_NO_KV);
+        raise_or_clear(p, "rpc/no_healthy", false, ALERT_INFO, NULL,
+                       ALERT_NO_KV);
         return;
     }
     if (++p->ev.rpc_bad_polls < EVAL_RPC_BAD_POLLS)
@@ -753,7 +762,7 @@ rpc_health(struct proto_rt *p)
                   "error", p->last_error);
     snprintf(summary, sizeof(summary), "%s: no healthy RPC endpoint%s%s",
              p->pc->name, p->last_error[0] ? ": " : "", p->last_error);
-    raise_or_clear(p, "rpc", true, ALERT_CRITICAL, summary,
+    raise_or_clear(p, "rpc/no_healthy", true, ALERT_CRITICAL, summary,
                    ALERT_KV("error", p->last_error));
 }
 

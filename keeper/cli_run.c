@@ -9,7 +9,7 @@
 #include "keeper/version.h"
 
 #define RUN_USAGE                                                              \
-    "keeper run -c FILE|DIR [--once] [--dry-run] [--state-dir DIR] "         \
+    "keeper run -c FILE|DIR [--once] [--dry-run] [--state-dir DIR] "           \
     "[--log-format text|json] [--log-level debug|info|warn|error]"
 
 enum {

@@ -45,8 +45,8 @@
 #define EVAL_ACTIONS_KEPT 32
 /* Evaluations failed in a row before the "evaluation" alert fires. */
 #define EVAL_FAIL_ALERT 3
-/* Head polls in a row with no healthy endpoint before the "rpc" alert
- * fires. */
+/* Head polls in a row with no healthy endpoint before the rpc/no_healthy
+ * alert fires. */
 #define EVAL_RPC_BAD_POLLS 3
 /* On stop or reload, how long queued alerts may take to go out. */
 #define ALERT_DRAIN_MS 3000
@@ -165,9 +165,9 @@ struct proto_rt {
     struct oracles_rt *orc;
     struct txm *txm;
     struct txm_journal *journal;
-    struct alert_mgr *alerts;        /* NULL with --once */
-    struct proto_rt *alerts_from;    /* reload: take its alert manager */
-    struct proto_rt *eval_from;      /* reload: take its policy memory */
+    struct alert_mgr *alerts;     /* NULL with --once */
+    struct proto_rt *alerts_from; /* reload: take its alert manager */
+    struct proto_rt *eval_from;   /* reload: take its policy memory */
 };
 
 struct daemon {
@@ -326,7 +326,7 @@ void actions_start(struct proto_rt *p);
 void actions_cleanup(struct proto_rt *p);
 
 /* A head poll succeeded (moved: a new head) or failed: txm_on_head, the
- * "rpc" alert. */
+ * rpc/no_healthy alert. */
 void actions_on_head(struct proto_rt *p, bool moved);
 void actions_on_head_error(struct proto_rt *p);
 
@@ -334,7 +334,7 @@ void actions_on_head_error(struct proto_rt *p);
  * intents go to the transaction manager. */
 void actions_on_decision(struct proto_rt *p, const struct policy_decision *d);
 
-/* The signer's balance read with the snapshot (the "signer_balance"
+/* The signer's balance read with the snapshot (the signer/low_balance
  * alert). */
 void actions_on_balance(struct proto_rt *p, const struct u256 *wei);
 

@@ -37,8 +37,9 @@ eval_rt_init(struct proto_rt *p, char *err, size_t errcap)
         return rc;
     }
     if ((rc = eval_policy_params(&ev->params, p->pc)) != 0) {
-        snprintf(err, errcap, "%s: the strategies section gives invalid "
-                              "policy parameters",
+        snprintf(err, errcap,
+                 "%s: the strategies section gives invalid "
+                 "policy parameters",
                  p->pc->name);
         return rc;
     }
@@ -84,14 +85,14 @@ adopt_close_intent(struct proto_rt *p, struct policy_action_mem *act)
     for (size_t i = 0; i < p->ev.nactions; i++)
         if (!strcmp(p->ev.actions[i].key, act->key))
             rec = &p->ev.actions[i];
-    maybe_sent = rec != NULL &&
-                 (rec->state == TXM_SENT || rec->state == TXM_REPLACED);
+    maybe_sent =
+        rec != NULL && (rec->state == TXM_SENT || rec->state == TXM_REPLACED);
     /* Sent: it may still be mined, so it counts as spent and its
      * cooldown holds the next one; the chain state decides after. */
-    (void)policy_note_outcome(
-        &p->ev.mem, act->key,
-        maybe_sent ? POLICY_OUTCOME_CONFIRMED : POLICY_OUTCOME_FAILED,
-        proto_clock(p));
+    (void)policy_note_outcome(&p->ev.mem, act->key,
+                              maybe_sent ? POLICY_OUTCOME_CONFIRMED
+                                         : POLICY_OUTCOME_FAILED,
+                              proto_clock(p));
     log_warn("policy", "reload: intent no longer tracked", "protocol",
              p->pc->name, "key", act->key, "counted_as",
              maybe_sent ? "spent" : "failed");
@@ -110,8 +111,7 @@ eval_rt_adopt(struct proto_rt *p, struct proto_rt *prev)
     ev->have_last = old->have_last;
     ev->last = old->last;
     memcpy(ev->actions, old->actions, sizeof(ev->actions));
-    memcpy(ev->act_decided_ns, old->act_decided_ns,
-           sizeof(ev->act_decided_ns));
+    memcpy(ev->act_decided_ns, old->act_decided_ns, sizeof(ev->act_decided_ns));
     memcpy(ev->act_hidden, old->act_hidden, sizeof(ev->act_hidden));
     ev->nactions = old->nactions;
     ev->next_action = old->next_action;
@@ -329,22 +329,37 @@ log_decision(struct proto_rt *p, const struct policy_decision *d,
     {
         const char *kv[] = {
             "decision",
-            "protocol", p->pc->name,
+            "protocol",
+            p->pc->name,
             LOG_U64("block", in->block_number),
-            "reserve", amt(r, &in->reserve, in->decimals),
-            "target", amt(t, &in->target, in->decimals),
-            "critical", amt(c, &in->critical, in->decimals),
-            "depletion", amt(dp, &in->depletion, in->decimals),
-            "uncovered", amt(u, &in->uncovered_debt, in->decimals),
-            "oi", amt(oi, &in->open_interest, in->decimals),
-            "health", health_text(h, in->risk.health),
-            "tier", policy_tier_name(d->tier),
-            "price", px,
-            "price_state", oracle_state_name(ep->state),
-            "action", it ? policy_action_name(it->action) : "none",
-            "amount", amt(am, it ? &it->amount : &zero, in->decimals),
-            "reason", d->reason,
-            "key", it ? it->key : "",
+            "reserve",
+            amt(r, &in->reserve, in->decimals),
+            "target",
+            amt(t, &in->target, in->decimals),
+            "critical",
+            amt(c, &in->critical, in->decimals),
+            "depletion",
+            amt(dp, &in->depletion, in->decimals),
+            "uncovered",
+            amt(u, &in->uncovered_debt, in->decimals),
+            "oi",
+            amt(oi, &in->open_interest, in->decimals),
+            "health",
+            health_text(h, in->risk.health),
+            "tier",
+            policy_tier_name(d->tier),
+            "price",
+            px,
+            "price_state",
+            oracle_state_name(ep->state),
+            "action",
+            it ? policy_action_name(it->action) : "none",
+            "amount",
+            amt(am, it ? &it->amount : &zero, in->decimals),
+            "reason",
+            d->reason,
+            "key",
+            it ? it->key : "",
             LOG_F64("eval_ms", eval_ms),
         };
 
@@ -352,8 +367,7 @@ log_decision(struct proto_rt *p, const struct policy_decision *d,
     }
 }
 
-static void
-once_line(struct proto_rt *p, const char *fmt, ...)
+static void once_line(struct proto_rt *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
@@ -379,19 +393,18 @@ once_decision(struct proto_rt *p, const struct policy_decision *d,
     char r[AMOUNT_MAX], c[AMOUNT_MAX], am[AMOUNT_MAX], h[32];
     static const struct u256 zero;
 
-    once_line(p,
-              "%s: decision block=%" PRIu64 " tier=%s reserve=%s critical=%s "
-              "health=%s price=%.10g price_state=%s action=%s amount=%s "
-              "key=%s reason=\"%s\"\n",
-              p->pc->name, in->block_number, policy_tier_name(d->tier),
-              amt(r, &in->reserve, in->decimals),
-              amt(c, &in->critical, in->decimals),
-              health_text(h, in->risk.health),
-              ep->has_price ? ep->price.value : 0.0,
-              oracle_state_name(ep->state),
-              it ? policy_action_name(it->action) : "none",
-              amt(am, it ? &it->amount : &zero, in->decimals),
-              it ? it->key : "-", d->reason);
+    once_line(
+        p,
+        "%s: decision block=%" PRIu64 " tier=%s reserve=%s critical=%s "
+        "health=%s price=%.10g price_state=%s action=%s amount=%s "
+        "key=%s reason=\"%s\"\n",
+        p->pc->name, in->block_number, policy_tier_name(d->tier),
+        amt(r, &in->reserve, in->decimals), amt(c, &in->critical, in->decimals),
+        health_text(h, in->risk.health), ep->has_price ? ep->price.value : 0.0,
+        oracle_state_name(ep->state),
+        it ? policy_action_name(it->action) : "none",
+        amt(am, it ? &it->amount : &zero, in->decimals), it ? it->key : "-",
+        d->reason);
 }
 
 /* A decision with intents on a price that is not fresh is a policy bug:

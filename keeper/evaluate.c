@@ -85,9 +85,12 @@ eval_calls_init(struct eval_calls *c, char *err, size_t errcap,
 {
     const struct cfg_reserve *r = &pc->reserve;
     const char *text[EVAL_NREADS] = {
-        r->calls.balance,        r->calls.target,
-        r->calls.critical,       r->calls.depletion,
-        r->calls.uncovered_debt, r->calls.open_interest,
+        r->calls.balance,
+        r->calls.target,
+        r->calls.critical,
+        r->calls.depletion,
+        r->calls.uncovered_debt,
+        r->calls.open_interest,
         r->calls.backstop_available,
     };
     char key[64];
@@ -99,16 +102,17 @@ eval_calls_init(struct eval_calls *c, char *err, size_t errcap,
         snprintf(key, sizeof(key), "reserve.calls.%s", read_names[i]);
         if ((rc = parse_sig(&c->read_sig[i], err, errcap, key, text[i], true)))
             return rc;
-        c->read_to[i] = i == EVAL_READ_OPEN_INTEREST ? r->contracts.clearinghouse
-                        : i == EVAL_READ_BACKSTOP    ? r->contracts.backstop
-                                                     : r->contracts.reserve;
+        c->read_to[i] = i == EVAL_READ_OPEN_INTEREST
+                            ? r->contracts.clearinghouse
+                        : i == EVAL_READ_BACKSTOP ? r->contracts.backstop
+                                                  : r->contracts.reserve;
     }
     rc = parse_sig(&c->act_sig[POLICY_ACTION_INJECT], err, errcap,
                    "strategies.inject.call", pc->strategies.inject.call, false);
     if (rc == 0)
         rc = parse_sig(&c->act_sig[POLICY_ACTION_CLAWBACK], err, errcap,
-                       "strategies.clawback.call",
-                       pc->strategies.clawback.call, false);
+                       "strategies.clawback.call", pc->strategies.clawback.call,
+                       false);
     c->act_to[POLICY_ACTION_INJECT] = r->contracts.backstop;
     c->act_to[POLICY_ACTION_CLAWBACK] = r->contracts.clearinghouse;
     c->act_enabled[POLICY_ACTION_INJECT] = pc->strategies.inject.enabled;
@@ -129,8 +133,7 @@ eval_read_params(char *out, size_t cap, const struct eval_calls *c,
     char to[ETH_ADDR_STR_LEN], sel[11];
 
     assert(out != NULL && c != NULL && (unsigned)r < EVAL_NREADS);
-    hex_encode(to, sizeof(to), c->read_to[r].b, sizeof(c->read_to[r].b),
-               true);
+    hex_encode(to, sizeof(to), c->read_to[r].b, sizeof(c->read_to[r].b), true);
     hex_encode(sel, sizeof(sel), c->read_sig[r].hash, 4, true);
     return fit(snprintf(out, cap,
                         "[{\"to\":\"%s\",\"data\":\"%s\"},\"0x%llx\"]", to, sel,
@@ -146,9 +149,9 @@ eval_balance_params(char *out, size_t cap, const struct eth_addr *who,
 
     assert(out != NULL && who != NULL);
     hex_encode(a, sizeof(a), who->b, sizeof(who->b), true);
-    return fit(snprintf(out, cap, "[\"%s\",\"0x%llx\"]", a,
-                        (unsigned long long)block),
-               cap);
+    return fit(
+        snprintf(out, cap, "[\"%s\",\"0x%llx\"]", a, (unsigned long long)block),
+        cap);
 }
 
 /* ---- replies ---- */

@@ -42,10 +42,10 @@ enum eval_read {
     EVAL_NREADS
 };
 
-#define EVAL_PARAMS_MAX 192    /* JSON params of one call, with NUL */
-#define EVAL_REPLY_MAX 1024    /* bytes of return data accepted per read */
-#define EVAL_CALLDATA_MAX 68   /* an action's calldata: selector + word */
-#define EVAL_ERR_MAX 192       /* one-line error texts, with NUL */
+#define EVAL_PARAMS_MAX 192  /* JSON params of one call, with NUL */
+#define EVAL_REPLY_MAX 1024  /* bytes of return data accepted per read */
+#define EVAL_CALLDATA_MAX 68 /* an action's calldata: selector + word */
+#define EVAL_ERR_MAX 192     /* one-line error texts, with NUL */
 #define EVAL_ACTION_REASON_MAX 192
 
 /* The calls prepared once per configuration. Large (parsed signatures):
@@ -129,8 +129,7 @@ void eval_state_build(struct protocol_state *s,
  * Cooldowns are rounded up to whole seconds, ages down.
  * Returns: 0, or KP_ECONFIG (policy_params_check refused the result).
  * Out: pp   In: pc */
-int eval_policy_params(struct policy_params *pp,
-                       const struct cfg_protocol *pc);
+int eval_policy_params(struct policy_params *pp, const struct cfg_protocol *pc);
 
 /* Calldata of action a with `amount` (selector + one uintN word).
  * Returns: 0; KP_ERANGE (amount does not fit the input type, or cap too

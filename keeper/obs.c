@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "chain/err.h"
 #include "keeper/daemon_int.h"
 #include "keeper/log.h"
 
@@ -164,9 +165,8 @@ obs_head_age(struct proto_rt *p, uint64_t now_s)
 #define M_RESERVE "keeper_reserve_balance"
 #define M_ACTIONS "keeper_actions_total"
 
-static const double eval_buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025,
-                                      0.05,  0.1,    0.25,  0.5,  1,
-                                      2.5,   5,      10};
+static const double eval_buckets[] = {
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
 static const struct metric_desc eval_families[] = {
     {.name = M_EVALS,
@@ -218,8 +218,7 @@ series(struct metrics *reg, struct metric **out, const char *name,
 
     if (rc != 0) {
         *out = NULL;
-        log_warn("metrics", "cannot create a series", "name", name,
-                 "err", "metrics_series failed");
+        log_warn("metrics", "cannot create a series", "name", name, LOG_RC(rc));
     }
 }
 
@@ -257,8 +256,8 @@ obs_action(struct proto_rt *p, enum policy_action a, enum txm_state st)
     if (p->d->metrics == NULL)
         return;
     /* Rare (one per action state): the lookup is fine here. */
-    series(p->d->metrics, &m, M_ACTIONS,
-           METRIC_LABELS(p->pc->name, policy_action_name(a),
-                         txm_state_name(st)));
+    series(
+        p->d->metrics, &m, M_ACTIONS,
+        METRIC_LABELS(p->pc->name, policy_action_name(a), txm_state_name(st)));
     metric_inc(m);
 }

@@ -42,7 +42,7 @@ struct oracles_rt {
     struct oracle_chainlink *cl[CFG_MAX_ORACLES];
     struct oracle_history hist[CFG_MAX_ORACLES];
     enum oracle_state told[CFG_MAX_ORACLES]; /* last state acted on */
-    bool armed;   /* oracles_rt_start was called */
+    bool armed;                              /* oracles_rt_start was called */
     bool running; /* sources started (at the first head) */
     /* Logs of a block are being handed over: their prices come in order
      * after the clock already moved to the block, so the states they
@@ -124,9 +124,9 @@ state_news(struct oracles_rt *o, size_t i, enum oracle_state to)
                  LOG_U64("age_s", p ? oracle_price_age(p, now) : 0),
                  LOG_U64("max_age_s", s->max_age));
     else
-        log_info("oracle", "price state", "protocol", o->p->pc->name,
-                 "oracle", oracle_source_name(s), "from",
-                 oracle_state_name(from), "to", oracle_state_name(to));
+        log_info("oracle", "price state", "protocol", o->p->pc->name, "oracle",
+                 oracle_source_name(s), "from", oracle_state_name(from), "to",
+                 oracle_state_name(to));
     actions_on_oracle_state(o->p, s, to);
 }
 
@@ -379,7 +379,8 @@ on_stream_error(void *arg, int err, const char *text)
     /* Once per streak: the stream retries by itself. */
     if (o->stream_errors++ == 0)
         log_warn("oracle", "event stream error; retrying", "protocol",
-                 o->p->pc->name, "error", text && *text ? text : kp_strerror(err));
+                 o->p->pc->name, "error",
+                 text && *text ? text : kp_strerror(err));
 }
 
 static int
@@ -401,8 +402,8 @@ stream_start(struct oracles_rt *o)
     eo.poll_ms = poll > 0 && poll <= UINT32_MAX ? (uint32_t)poll : eo.poll_ms;
     eo.max_log_data = LOG_DATA_MAX;
     o->pending = kp_xcalloc(PENDING_MAX, sizeof(*o->pending));
-    return events_new(&o->stream, &o->p->d->loop, o->p->rpc, NULL, f, o->n,
-                      &eo, &cb, o);
+    return events_new(&o->stream, &o->p->d->loop, o->p->rpc, NULL, f, o->n, &eo,
+                      &cb, o);
 }
 
 /* The first head: the clock knows the chain's time; start reading. */
@@ -420,8 +421,9 @@ run(struct oracles_rt *o)
     if (o->n == 0 || o->p->d->o.once)
         return; /* --once: the first read is all it needs */
     if ((rc = stream_start(o)) != 0)
-        log_error("oracle", "cannot start the event stream: prices come from "
-                            "the heartbeat reads only",
+        log_error("oracle",
+                  "cannot start the event stream: prices come from "
+                  "the heartbeat reads only",
                   "protocol", o->p->pc->name, LOG_RC(rc));
 }
 

@@ -118,11 +118,9 @@ srv_reply(struct srv_conn *k, const struct seen *w)
     char head[128], *body = srv_body(w->path, k->s->nseen, &blen), *all;
 
     /* "/close": the client is to close the connection after the reply. */
-    hl = (size_t)snprintf(head, sizeof(head),
-                          "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n%s\r\n",
-                          blen,
-                          strcmp(w->path, "/close") == 0 ? "Connection: close\r\n"
-                                                         : "");
+    hl = (size_t)snprintf(
+        head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n%s\r\n",
+        blen, strcmp(w->path, "/close") == 0 ? "Connection: close\r\n" : "");
     if (strcmp(w->method, "HEAD") == 0)
         blen = 0;
     all = malloc(hl + blen);
@@ -165,8 +163,7 @@ srv_parse(struct srv_conn *k)
         srv_reply(k, &w);
         if (s->nseen < MAX_SEEN)
             s->seen[s->nseen++] = w;
-        memmove(k->buf, k->buf + hlen + w.body_len,
-                k->len - hlen - w.body_len);
+        memmove(k->buf, k->buf + hlen + w.body_len, k->len - hlen - w.body_len);
         k->len -= hlen + w.body_len;
     }
 }
@@ -280,6 +277,7 @@ fx_teardown(void **state)
 struct got {
     int done;
     int err;
+    bool sent;
     long status;
     size_t len;
     char *body;
@@ -292,6 +290,7 @@ got_cb(void *arg, const struct http_reply *rep)
 
     g->done++;
     g->err = rep->err;
+    g->sent = rep->sent;
     g->status = rep->status;
     g->len = rep->body_len;
     g->body = malloc(rep->body_len + 1);
@@ -528,19 +527,45 @@ test_http_connections_end(void **state)
     assert_int_equal(f->srv.nseen, 6);
 }
 
+/* A URL that passes the scheme check but does not parse fails from the
+ * loop as a transport error that certainly never left, and the handle it
+ * was tried on serves the next request. */
+static void
+test_http_bad_url(void **state)
+{
+    struct fx *f = *state;
+    struct http_req_opts o = req("http://bad host/", "POST", "x");
+    struct got g = {0};
+
+    assert_int_equal(http_request_start(f->c, &o, got_cb, &g, NULL), 0);
+    assert_int_equal(g.done, 0);
+    assert_true(ts_run_until(&f->loop, got_done, &g, WAIT_MS));
+    assert_int_equal(g.err, KP_ETRANSPORT);
+    assert_false(g.sent);
+    assert_int_equal(g.status, 0);
+    free(g.body);
+    snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/p", f->srv.port);
+    o = req(f->url, "POST", "y");
+    do_request(f, &o, &g);
+    assert_string_equal(g.body, "ok");
+    free(g.body);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_http_options_do_not_leak,
-                                        fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_http_options_do_not_leak, fx_setup,
+                                        fx_teardown),
         cmocka_unit_test_setup_teardown(test_http_buffers_reused, fx_setup,
                                         fx_teardown),
-        cmocka_unit_test_setup_teardown(test_http_concurrent_same_url,
-                                        fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_http_concurrent_same_url, fx_setup,
+                                        fx_teardown),
         cmocka_unit_test_setup_teardown(test_http_cancel_then_reuse, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_http_connections_end, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_http_bad_url, fx_setup,
                                         fx_teardown),
     };
 

@@ -9,7 +9,9 @@
 #      one idempotency key (chain, /status and the journal agree), and page:
 #      the PagerDuty receiver sees the tier trigger and, once the reserve is
 #      restored, the resolve with the same dedup_key.
-#   2. A calm day on a fresh devnet: nothing sent, nobody paged.
+#   2. The same crash with the backstop pool emptied by its LP first: no
+#      injection; clawbacks, each while the pool is empty, recover the debt.
+#   3. A calm day on a fresh devnet: nothing sent, nobody paged.
 #
 # Alerts go to tests/keeper/alert_receiver.js (a real HTTP receiver that
 # checks each API's request shape). Every process is started here and
@@ -58,6 +60,10 @@ on_exit() {
     done
     exec 7>&- 2>/dev/null
     stop_pid "$RECV_PID"
+    if [ -s "$T/curl.err" ]; then
+        echo "# curl errors:"
+        sed 's/^/# /' "$T/curl.err"
+    fi
     if [ "$failed" -ne 0 ]; then
         for f in "$T"/*.err; do
             [ -f "$f" ] || continue
@@ -71,6 +77,11 @@ on_exit() {
 }
 trap on_exit EXIT
 trap 'exit 130' INT TERM
+
+free_port() {
+    node -e 'const s=require("net").createServer();
+             s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+}
 
 wait_for() { # SECONDS COMMAND...: until the command succeeds, or give up
     local limit=$1 i
@@ -163,7 +174,7 @@ strategies:
 tx:
   max_fee: 100gwei
 metrics:
-  listen: 127.0.0.1:$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+  listen: 127.0.0.1:0
 EOF
 }
 
@@ -179,18 +190,27 @@ keeper_config() {
         config_from_json "$dir" >"$out"
     fi
     alerts_yaml "$1" >>"$out"
-    MPORT=$(sed -n 's/^  listen: 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$out")
+    # A port picked now, not when the devnet started: other tests on the
+    # machine pick ports too.
+    MPORT=$(free_port)
+    sed -i "s/^  listen: .*/  listen: 127.0.0.1:$MPORT/" "$out"
 }
 
-status() { curl -s --max-time 2 "http://127.0.0.1:$MPORT/status"; }
-metrics() { curl -s --max-time 2 "http://127.0.0.1:$MPORT/metrics"; }
+status() { curl -sS --max-time 2 "http://127.0.0.1:$MPORT/status" 2>>"$T/curl.err"; }
+metrics() { curl -sS --max-time 2 "http://127.0.0.1:$MPORT/metrics" 2>>"$T/curl.err"; }
 evaluated() { status | jq -e '.protocols[0].last_evaluation.block >= 0' >/dev/null 2>&1; }
 head_of() { cast block-number -r "$(jq -r .rpc_http "$T/$1/devnet.json")"; }
+
+alive() { kill -0 "$KEEPER_PID" 2>/dev/null; }
+# Our keeper (not another one on the port) is serving: it logged the bind.
+listening() { # NAME
+    alive && grep -qF "httpd: listening address=127.0.0.1 port=$MPORT" "$T/$1-keeper.err"
+}
 
 keeper_start() { # NAME
     "$KEEPER" run -c "$T/$1.yaml" --state-dir "$T/$1-state" >"$T/$1-keeper.out" 2>"$T/$1-keeper.err" &
     KEEPER_PID=$!
-    wait_for 20 evaluated
+    wait_for 20 listening "$1" && wait_for 20 evaluated
 }
 
 # The keeper has evaluated the chain's head and has nothing in flight.
@@ -213,8 +233,10 @@ check "keeper.yaml with the test's alert channels passes check-config" \
 FROM=$(head_of bt)
 keeper_start bt || { not_ok "the keeper did not evaluate the devnet"; exit 1; }
 ok "the keeper evaluates the devnet"
+status >"$T/bt-status0.json"
 check "before the crash: no action, reserve above critical" \
-    bash -c "curl -s --max-time 2 http://127.0.0.1:$MPORT/status | jq -e '.protocols[0] | .last_evaluation.decision.action == \"none\" and (.last_evaluation.tier == \"T1\" or .last_evaluation.tier == \"amber\")' >/dev/null"
+    jqe '.protocols[0].last_evaluation | .decision.action == "none" and (.tier == "T1" or .tier == "amber")' "$T/bt-status0.json" ||
+    note "status: $(cat "$T/bt-status0.json")"
 
 START=$SECONDS
 "$ROOT/scripts/devnet" scenario black-thursday-2020 --state-dir "$T/bt" --speed 7200 \
@@ -294,20 +316,78 @@ note "head->decision ms (max over decisions): $(grep -oE 'eval_ms=[0-9.]+' "$T/b
 note "decision->wire us (each injection): $(grep -oE 'decision_to_wire_us=[0-9.]+' "$T/bt-keeper.err" | cut -d= -f2 | tr '\n' ' ')"
 note "injections: $(jq -c '[.injections[] | {block, amount}]' "$C")"
 
+# A reload keeps what the keeper knows: its actions, its last decision and
+# its open alerts (the webhook gets no second "tier" trigger).
+TIER_FIRINGS=$(alerts /hook/bt | jq -s '[.[] | select(.body.key == "tier" and .body.status == "firing")] | length')
+kill -HUP "$KEEPER_PID"
+check "SIGHUP reloads" wait_for 10 grep -qF "configuration reloaded" "$T/bt-keeper.err"
+check "... keeping the actions and the last decision in /status" \
+    bash -c "diff <(jq -c '.protocols[0].actions' '$S') <(curl -s --max-time 2 http://127.0.0.1:$MPORT/status | jq -c '.protocols[0].actions') >/dev/null"
+cast rpc -r "$(jq -r .rpc_http "$T/bt/devnet.json")" evm_mine >/dev/null
+check "... and evaluates the next block" wait_for 10 settled bt
+check "... without paging again for the open tier condition" \
+    [ "$(alerts /hook/bt | jq -s '[.[] | select(.body.key == "tier" and .body.status == "firing")] | length')" = "$TIER_FIRINGS" ]
+
 stop_pid "$KEEPER_PID"
 wait "$KEEPER_PID" 2>/dev/null
 check "the keeper stops cleanly on SIGTERM" [ $? -eq 0 ]
 KEEPER_PID=
+
+# --once: one evaluation at the head, the decision printed, nothing sent.
+"$KEEPER" run -c "$T/bt.yaml" --once >"$T/once.out" 2>"$T/once.err"
+check "--once exits 0" [ $? -eq 0 ]
+check "--once prints the head and then the decision" \
+    bash -c "grep -qE '^devnet: ok chain_id=31337 head=[0-9]+ ' '$T/once.out' &&
+             grep -qE '^devnet: decision block=[0-9]+ tier=(T1|amber) reserve=[0-9.]+ critical=1000000 health=[0-9.e+-]+ price=130 price_state=fresh action=none ' '$T/once.out'"
 "$ROOT/scripts/devnet" stop --state-dir "$T/bt" >/dev/null 2>&1
 
 # ============================================================================
-# 2. A calm day
+# 2. Black Thursday with an empty backstop pool: claw back
+# ============================================================================
+devnet_start empty black-thursday-2020 || { not_ok "devnet start (empty pool)"; exit 1; }
+E_RPC=$(jq -r .rpc_http "$T/empty/devnet.json")
+E_POOL=$(jq -r .contracts.backstop "$T/empty/devnet.json")
+LP=0x90F79bf6EB2c4f870365E785982E1f101E93b906 # dev account 3, the pool's LP
+SHARES=$(cast call -r "$E_RPC" "$E_POOL" "sharesOf(address)(uint256)" "$LP" | awk '{print $1}')
+cast send -r "$E_RPC" --unlocked --from "$LP" "$E_POOL" "withdraw(uint256)" "$SHARES" >/dev/null
+check "the pool's LP withdrew everything" [ "$(cast call -r "$E_RPC" "$E_POOL" "available()(uint256)")" = 0 ]
+keeper_config empty
+FROM=$(head_of empty)
+keeper_start empty || { not_ok "the keeper did not evaluate the empty-pool devnet"; exit 1; }
+"$ROOT/scripts/devnet" scenario black-thursday-2020 --state-dir "$T/empty" --speed 7200 \
+    >"$T/empty-replay.out" 2>"$T/empty-replay.err"
+check "the replay ran (empty pool)" [ $? -eq 0 ]
+check "the keeper caught up, nothing in flight" wait_for 30 settled empty
+status >"$T/empty-status.json"
+node "$ROOT/tests/keeper/e2e_chain.js" "$T/empty/devnet.json" "$FROM" >"$T/empty-chain.json" 2>"$T/empty-chain.err"
+C=$T/empty-chain.json
+check "no injection from an empty pool" jqe '.injections == []' "$C"
+check "the keeper clawed back (ClawbackTriggered, from the keeper)" \
+    jqe '.keeper as $k | (.clawbacks | length >= 1) and all(.clawbacks[]; .from == $k)' "$C"
+check "... only while the pool was empty" jqe 'all(.clawbacks[]; .pool_before == "0")' "$C"
+check "... and recovered the uncovered debt" \
+    jqe '.protocols[0].last_evaluation.uncovered_debt == "0"' "$T/empty-status.json"
+check "one transaction per key, all mined" \
+    jqe --slurpfile st "$T/empty-status.json" '
+        ($st[0].protocols[0].actions | map(.tx_hash)) as $h |
+        (.keeper_txs | length) == ($h | length) and all(.keeper_txs[]; .status == 1 and (.hash as $x | $h | index($x)))' "$C"
+note "clawbacks (block, amount): $(jq -c '[.clawbacks[] | [.block, .amount]]' "$C")"
+check "PagerDuty got the pool-empty condition" \
+    bash -c "tail -n +2 '$T/alerts.jsonl' | jq -se 'any(.[]; .path == \"/pd/empty\" and .body.dedup_key == \"devnet/policy/pool_empty\" and .body.event_action == \"trigger\")' >/dev/null"
+stop_pid "$KEEPER_PID"
+KEEPER_PID=
+"$ROOT/scripts/devnet" stop --state-dir "$T/empty" >/dev/null 2>&1
+
+# ============================================================================
+# 3. A calm day
 # ============================================================================
 devnet_start calm calm || { not_ok "devnet start (calm)"; exit 1; }
 keeper_config calm
 FROM=$(head_of calm)
 keeper_start calm || { not_ok "the keeper did not evaluate the calm devnet"; exit 1; }
-EVALS0=$(metrics | sed -n 's/^keeper_evaluations_total{protocol="devnet"} //p')
+metrics >"$T/calm-metrics0.txt"
+EVALS0=$(sed -n 's/^keeper_evaluations_total{protocol="devnet"} //p' "$T/calm-metrics0.txt")
+[ -n "$EVALS0" ] || note "metrics: $(head -c 600 "$T/calm-metrics0.txt")"
 "$ROOT/scripts/devnet" scenario calm --state-dir "$T/calm" --speed 18000 \
     >"$T/calm-replay.out" 2>"$T/calm-replay.err"
 check "the calm replay ran" [ $? -eq 0 ]

@@ -158,8 +158,8 @@ test_read_params(void **state)
     assert_string_equal(eval_read_name(EVAL_READ_UNCOVERED), "uncovered_debt");
     assert_string_equal(eval_read_name(EVAL_NREADS), "?");
     /* Too small a buffer: an error, never a cut request. */
-    assert_int_equal(
-        eval_read_params(out, 20, f.calls, EVAL_READ_BALANCE, 1), KP_ERANGE);
+    assert_int_equal(eval_read_params(out, 20, f.calls, EVAL_READ_BALANCE, 1),
+                     KP_ERANGE);
     unload(&f);
 }
 
@@ -221,8 +221,13 @@ test_snapshot_from_replies(void **state)
 {
     /* The reference protocol mid-crash, 6-decimal USD. */
     const uint64_t raw[EVAL_NREADS] = {
-        812345670000ull,   1600000000000ull, 1000000000000ull, 250000000000ull,
-        0,                 88123456780000ull, 5000000000000ull,
+        812345670000ull,
+        1600000000000ull,
+        1000000000000ull,
+        250000000000ull,
+        0,
+        88123456780000ull,
+        5000000000000ull,
     };
     struct fx f;
     struct u256 v[EVAL_NREADS], want;
@@ -342,16 +347,16 @@ test_narrow_output_is_strict(void **state)
               "  calls:\n    balance: funds()(uint128)\n  decimals: 6\n");
     load(&f, yaml);
     r = word(7);
-    assert_int_equal(eval_decode_read(&v, err, sizeof(err), f.calls,
-                                      EVAL_READ_BALANCE, r),
-                     0);
+    assert_int_equal(
+        eval_decode_read(&v, err, sizeof(err), f.calls, EVAL_READ_BALANCE, r),
+        0);
     cJSON_Delete(r);
     /* High bits set in a uint128: refused, not truncated. */
     r = cJSON_CreateString("0x0000000000000000000000000000000100000000000000"
                            "000000000000000000");
-    assert_int_equal(eval_decode_read(&v, err, sizeof(err), f.calls,
-                                      EVAL_READ_BALANCE, r),
-                     KP_ENONCANON);
+    assert_int_equal(
+        eval_decode_read(&v, err, sizeof(err), f.calls, EVAL_READ_BALANCE, r),
+        KP_ENONCANON);
     cJSON_Delete(r);
     unload(&f);
 }
@@ -459,8 +464,13 @@ test_calm_market_never_injects(void **state)
      * the default 20% move health is 0.16: amber, and still no injection,
      * since T2 needs the reserve below critical (t2_health 0). */
     const uint64_t raw[EVAL_NREADS] = {
-        1600000000000ull, 2000000000000ull, 1000000000000ull, 250000000000ull,
-        0,                50000000000000ull, 5000000000000ull,
+        1600000000000ull,
+        2000000000000ull,
+        1000000000000ull,
+        250000000000ull,
+        0,
+        50000000000000ull,
+        5000000000000ull,
     };
     struct fx f;
     struct policy_decision d;
@@ -482,8 +492,13 @@ static void
 test_below_critical_injects_to_target(void **state)
 {
     const uint64_t raw[EVAL_NREADS] = {
-        800000000000ull, 2000000000000ull, 1000000000000ull, 250000000000ull,
-        0,               90000000000000ull, 5000000000000ull,
+        800000000000ull,
+        2000000000000ull,
+        1000000000000ull,
+        250000000000ull,
+        0,
+        90000000000000ull,
+        5000000000000ull,
     };
     struct fx f;
     struct policy_decision d;
@@ -508,9 +523,8 @@ test_below_critical_injects_to_target(void **state)
                                           POLICY_ACTION_INJECT,
                                           &d.intents[0].amount),
                      0);
-    assert_int_equal(hex_decode(wantdata, sizeof(wantdata), &wlen, cast,
-                                strlen(cast)),
-                     0);
+    assert_int_equal(
+        hex_decode(wantdata, sizeof(wantdata), &wlen, cast, strlen(cast)), 0);
     assert_int_equal(len, wlen);
     assert_memory_equal(data, wantdata, len);
     /* A stale price: the tier is still judged, nothing is decided. */
@@ -551,9 +565,8 @@ test_action_calldata(void **state)
     {
         char err[EVAL_ERR_MAX];
 
-        assert_int_equal(eval_calls_init(f.calls, err, sizeof(err),
-                                         &f.cfg.protocols[0]),
-                         0);
+        assert_int_equal(
+            eval_calls_init(f.calls, err, sizeof(err), &f.cfg.protocols[0]), 0);
     }
     u(&big, 256);
     assert_int_equal(eval_action_calldata(out, sizeof(out), &len, f.calls,
@@ -586,7 +599,7 @@ static void
 test_record_json(void **state)
 {
     const uint64_t raw[EVAL_NREADS] = {
-        800000000000ull, 2000000000000ull, 1000000000000ull, 250000000000ull,
+        800000000000ull, 2000000000000ull,  1000000000000ull, 250000000000ull,
         12345,           90000000000000ull, 5000000000000ull,
     };
     struct fx f;
