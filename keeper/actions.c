@@ -369,25 +369,20 @@ log_report(struct proto_rt *p, const struct eval_action *a,
     if (r->state == TXM_FAILED || r->state == TXM_SIMULATED_REVERT)
         lvl = LOG_LEVEL_WARN;
     {
+        /* clang-format off */
         const char *kv[] = {
             "action",
-            "protocol",
-            p->pc->name,
-            "key",
-            r->key,
-            "action",
-            policy_action_name(a->action),
-            "amount",
-            amt(am, &a->amount, decimals_of(p)),
-            "state",
-            state,
-            "tx_hash",
-            hash,
+            "protocol", p->pc->name,
+            "key", r->key,
+            "action", policy_action_name(a->action),
+            "amount", amt(am, &a->amount, decimals_of(p)),
+            "state", state,
+            "tx_hash", hash,
             LOG_U64("nonce", r->has_tx ? r->nonce : 0),
             LOG_U64("block", r->has_receipt ? r->block : 0),
-            "detail",
-            r->text ? r->text : "",
+            "detail", r->text ? r->text : "",
         };
+        /* clang-format on */
 
         log_emitv(lvl, "tx", kv, sizeof(kv) / sizeof(kv[0]));
     }
@@ -464,24 +459,23 @@ on_txm_event(void *arg, const struct txm_event *ev)
     /* The first broadcast of an intent: how long decision -> wire. */
     if (ev->kind == TXM_EV_BROADCAST && ev->key != NULL &&
         ring_find(p, ev->key, &idx) != NULL && p->ev.act_hidden[idx]) {
-        wire_us = (double)(uv_hrtime() - p->ev.act_decided_ns[idx]) / 1e3;
+        wire_us =
+            round((double)(uv_hrtime() - p->ev.act_decided_ns[idx]) / 1e2) / 10;
         lvl = LOG_LEVEL_INFO;
     }
     if (!log_enabled(lvl))
         return;
     {
+        /* clang-format off */
         const char *kv[] = {
             "transaction manager",
-            "protocol",
-            p->pc->name,
-            "key",
-            ev->key ? ev->key : "",
-            "event",
-            txm_event_name(ev->kind),
-            "detail",
-            ev->text ? ev->text : "",
+            "protocol", p->pc->name,
+            "key", ev->key ? ev->key : "",
+            "event", txm_event_name(ev->kind),
+            "detail", ev->text ? ev->text : "",
             LOG_F64("decision_to_wire_us", wire_us),
         };
+        /* clang-format on */
 
         log_emitv(lvl, "tx", kv,
                   sizeof(kv) / sizeof(kv[0]) - (wire_us < 0 ? 2 : 0));

@@ -83,6 +83,7 @@ struct eval_rt {
     int err;
     char errtext[EVAL_ERR_MAX];
     uint64_t failures; /* evaluations failed in a row */
+    bool refused;      /* the last snapshot failed protocol_state_check */
     uint64_t logged_block;
     enum policy_tier logged_tier;
 

@@ -229,22 +229,18 @@ eval_start(struct proto_rt *p)
     ev->have_balance = false;
     ev->again = false;
     ev->parts = EVAL_NREADS + (p->signer != NULL);
+    ev->inflight = true;
     if ((rc = batch_fill(p, b)) != 0) {
         rpc_batch_free(b);
         eval_fail(ev, "cannot build the batch: %s", kp_strerror(rc));
-        ev->inflight = true;
-        ev->parts = 1;
         eval_finish(p); /* counted and logged as any failure */
         return;
     }
     if ((rc = rpc_batch_send(b, NULL, &ev->batch_id)) != 0) {
+        /* Refused whole: no callback will come. */
         eval_fail(ev, "cannot send the batch: %s", kp_strerror(rc));
-        ev->inflight = true;
-        ev->parts = 1;
         eval_finish(p);
-        return;
     }
-    ev->inflight = true;
 }
 
 /* ---- the decision ---- */
@@ -327,41 +323,28 @@ log_decision(struct proto_rt *p, const struct policy_decision *d,
     else
         snprintf(px, sizeof(px), "none");
     {
+        /* clang-format off */
         const char *kv[] = {
             "decision",
-            "protocol",
-            p->pc->name,
+            "protocol", p->pc->name,
             LOG_U64("block", in->block_number),
-            "reserve",
-            amt(r, &in->reserve, in->decimals),
-            "target",
-            amt(t, &in->target, in->decimals),
-            "critical",
-            amt(c, &in->critical, in->decimals),
-            "depletion",
-            amt(dp, &in->depletion, in->decimals),
-            "uncovered",
-            amt(u, &in->uncovered_debt, in->decimals),
-            "oi",
-            amt(oi, &in->open_interest, in->decimals),
-            "health",
-            health_text(h, in->risk.health),
-            "tier",
-            policy_tier_name(d->tier),
-            "price",
-            px,
-            "price_state",
-            oracle_state_name(ep->state),
-            "action",
-            it ? policy_action_name(it->action) : "none",
-            "amount",
-            amt(am, it ? &it->amount : &zero, in->decimals),
-            "reason",
-            d->reason,
-            "key",
-            it ? it->key : "",
-            LOG_F64("eval_ms", eval_ms),
+            "reserve", amt(r, &in->reserve, in->decimals),
+            "target", amt(t, &in->target, in->decimals),
+            "critical", amt(c, &in->critical, in->decimals),
+            "depletion", amt(dp, &in->depletion, in->decimals),
+            "uncovered", amt(u, &in->uncovered_debt, in->decimals),
+            "oi", amt(oi, &in->open_interest, in->decimals),
+            "health", health_text(h, in->risk.health),
+            "tier", policy_tier_name(d->tier),
+            "price", px,
+            "price_state", oracle_state_name(ep->state),
+            "action", it ? policy_action_name(it->action) : "none",
+            "amount", amt(am, it ? &it->amount : &zero, in->decimals),
+            "reason", d->reason,
+            "key", it ? it->key : "",
+            LOG_F64("eval_ms", round(eval_ms * 1e3) / 1e3),
         };
+        /* clang-format on */
 
         log_emitv(lvl, "policy", kv, sizeof(kv) / sizeof(kv[0]));
     }
@@ -449,9 +432,11 @@ decide(struct proto_rt *p)
                   p->pc->name);
         return;
     }
-    if (rc != 0)
+    /* Once per streak at warn, like a failed read. */
+    if (rc != 0 && !ev->refused)
         log_warn("policy", "snapshot refused", "protocol", p->pc->name,
                  LOG_U64("block", ev->block), "reason", d.reason);
+    ev->refused = rc != 0;
     guard_stale(p, &d, &ep);
     eval_s = (double)(uv_hrtime() - ev->trigger_ns) / 1e9;
     record_decision(p, &d, &ep, now);

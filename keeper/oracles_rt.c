@@ -42,6 +42,7 @@ struct oracles_rt {
     struct oracle_chainlink *cl[CFG_MAX_ORACLES];
     struct oracle_history hist[CFG_MAX_ORACLES];
     enum oracle_state told[CFG_MAX_ORACLES]; /* last state acted on */
+    uint64_t refused[CFG_MAX_ORACLES];       /* refusals since a price */
     bool armed;                              /* oracles_rt_start was called */
     bool running; /* sources started (at the first head) */
     /* Logs of a block are being handed over: their prices come in order
@@ -71,6 +72,15 @@ src(const struct oracles_rt *o, size_t i)
 
 /* ---- source callbacks ---- */
 
+static size_t
+index_of(const struct oracles_rt *o, const struct oracle_source *s)
+{
+    for (size_t i = 0; i < o->n; i++)
+        if (oracle_chainlink_source(o->cl[i]) == s)
+            return i;
+    return 0;
+}
+
 static uint64_t
 clock_of(void *arg)
 {
@@ -84,6 +94,7 @@ on_price(void *arg, struct oracle_source *s, const struct oracle_price *p)
 {
     struct oracles_rt *o = arg;
 
+    o->refused[index_of(o, s)] = 0;
     if (log_enabled(LOG_LEVEL_DEBUG)) {
         char v[U256_DEC_MAX + 2];
 
@@ -94,15 +105,6 @@ on_price(void *arg, struct oracle_source *s, const struct oracle_price *p)
                   "value", v, LOG_U64("updated_at", p->updated_at));
     }
     eval_trigger(o->p, "oracle");
-}
-
-static size_t
-index_of(const struct oracles_rt *o, const struct oracle_source *s)
-{
-    for (size_t i = 0; i < o->n; i++)
-        if (oracle_chainlink_source(o->cl[i]) == s)
-            return i;
-    return 0;
 }
 
 /* Act on source i's state `to` if it is news: a log line and the
@@ -146,10 +148,24 @@ on_reject(void *arg, struct oracle_source *s, enum oracle_reject why,
           const char *text)
 {
     struct oracles_rt *o = arg;
+    /* Once per streak at warn: a broken feed is re-read every few
+     * seconds. */
+    enum log_level lvl =
+        o->refused[index_of(o, s)]++ == 0 ? LOG_LEVEL_WARN : LOG_LEVEL_DEBUG;
 
-    log_warn("oracle", "price refused", "protocol", o->p->pc->name, "oracle",
-             oracle_source_name(s), "why", oracle_reject_name(why), "error",
-             text);
+    if (log_enabled(lvl)) {
+        /* clang-format off */
+        const char *kv[] = {
+            "price refused",
+            "protocol", o->p->pc->name,
+            "oracle", oracle_source_name(s),
+            "why", oracle_reject_name(why),
+            "error", text,
+        };
+        /* clang-format on */
+
+        log_emitv(lvl, "oracle", kv, sizeof(kv) / sizeof(kv[0]));
+    }
     /* --once waits for a first answer; a refusal is one. */
     eval_trigger(o->p, "oracle");
 }

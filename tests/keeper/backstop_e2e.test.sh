@@ -15,7 +15,8 @@
 #
 # Alerts go to tests/keeper/alert_receiver.js (a real HTTP receiver that
 # checks each API's request shape). Every process is started here and
-# stopped by pid; conditions are waited for, not slept on.
+# stopped by pid; conditions are waited for, not slept on. KP_E2E_KEEP=1
+# keeps the temporary directory (logs, configs, chain facts).
 set -u
 
 : "${KEEPER:?KEEPER must name the keeper binary}"
@@ -71,7 +72,11 @@ on_exit() {
             tail -n 25 "$f" | sed 's/^/# /'
         done
     fi
-    rm -rf "$T"
+    if [ -n "${KP_E2E_KEEP:-}" ]; then
+        echo "# kept $T"
+    else
+        rm -rf "$T"
+    fi
     echo "$passed passed, $failed failed"
     [ "$failed" -eq 0 ] || exit 1
 }
