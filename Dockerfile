@@ -89,4 +89,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
 
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/local/bin/keeper"]
-CMD ["run", "-c", "/etc/keeper"]
+CMD ["run", "-c", "/etc/keeper", "--state-dir", "/var/lib/keeper"]

@@ -133,7 +133,8 @@ pod image inspect "$IMAGE" >"$TMP/inspect.json" || die "podman image inspect"
 cfg() { jq -c ".[0].Config$1" "$TMP/inspect.json"; }
 check "runs as user keeper" test "$(cfg .User)" = '"keeper:keeper"'
 check "entrypoint is the keeper" test "$(cfg .Entrypoint)" = '["/usr/local/bin/keeper"]'
-check "command reads /etc/keeper" test "$(cfg .Cmd)" = '["run","-c","/etc/keeper"]'
+check "command reads /etc/keeper, journals to /var/lib/keeper" \
+    test "$(cfg .Cmd)" = '["run","-c","/etc/keeper","--state-dir","/var/lib/keeper"]'
 check "state volume /var/lib/keeper" test "$(cfg .Volumes)" = '{"/var/lib/keeper":{}}'
 check "exposes 9464/tcp" test "$(cfg .ExposedPorts)" = '{"9464/tcp":{}}'
 hc=$(pod inspect --type image --format '{{json .HealthCheck}}' "$IMAGE")
@@ -279,6 +280,8 @@ check "keeper runs as uid $KEEPER_UID in the container" \
     test "$(pod exec "$NAME" id -u 2>/dev/null)" = "$KEEPER_UID"
 check "state volume is writable by the keeper" \
     pod exec "$NAME" sh -c 'touch /var/lib/keeper/.probe && rm /var/lib/keeper/.probe'
+check "transaction journal is in the state volume" \
+    pod exec "$NAME" sh -c 'ls /var/lib/keeper/*.journal'
 check "configuration is read-only" \
     bash -c "! '$CONTAINER' podman exec '$NAME' touch /etc/keeper/probe 2>/dev/null"
 
