@@ -30,8 +30,9 @@ test: deps
 
 bench: deps
 	cmake -S . -B $(BENCHBUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build $(BENCHBUILD) -j$(JOBS)
-	./scripts/run-bench $(BENCHBUILD)
+	@cmake --build $(BENCHBUILD) -j$(JOBS) >$(BENCHBUILD)/build.log 2>&1 \
+	    || { cat $(BENCHBUILD)/build.log; exit 1; }
+	@./scripts/run-bench $(BENCHBUILD)
 
 demo: deps keeper
 	./scripts/demo $(BUILD)
