@@ -288,9 +288,10 @@ static void
 on_obs_timer(uv_timer_t *t)
 {
     struct daemon *d = t->data;
-    uint64_t now_s = (uint64_t)time(NULL);
+    uint64_t now_s = (uint64_t)time(NULL), now_ns = uv_hrtime();
 
     for (size_t i = 0; i < d->nprotos; i++) {
+        proto_rt_tick(d->protos[i], now_ns);
         obs_sync(d->protos[i]);
         obs_head_age(d->protos[i], now_s);
     }
@@ -372,12 +373,6 @@ log_start(const struct daemon *d)
              LOG_U64("pid", (uint64_t)getpid()));
     if (d->o.dry_run)
         log_info("keeper", "dry run: no transaction will be sent");
-    for (size_t i = 0; i < d->cfg.n_protocols; i++)
-        if (d->cfg.protocols[i].chain.n_ws > 0)
-            log_info("keeper",
-                     "WebSocket endpoints configured; heads are polled over "
-                     "HTTP for now",
-                     "protocol", d->cfg.protocols[i].name);
 }
 
 /* Close what is left and let the loop finish closing it. */

@@ -14,7 +14,9 @@
 #include <uv.h>
 
 #include "chain/address.h"
+#include "chain/events.h"
 #include "chain/rpc.h"
+#include "chain/ws.h"
 #include "chain/signer.h"
 #include "chain/txm.h"
 #include "config/cfg.h"
@@ -27,8 +29,8 @@
 #include "oracle/source.h"
 #include "strategies/policy.h"
 
-/* Readiness: a head older than max(DAEMON_FRESH_POLLS x poll interval,
- * DAEMON_FRESH_MIN_MS) is stale. */
+/* Readiness: a head not confirmed current for max(DAEMON_FRESH_POLLS x
+ * poll interval, DAEMON_FRESH_MIN_MS) is stale. */
 #define DAEMON_FRESH_POLLS 3
 #define DAEMON_FRESH_MIN_MS 30000
 /* How often rpc counters are copied into the registry and the head age
@@ -40,6 +42,11 @@
 #define DAEMON_FAIL_THRESHOLD 3
 #define DAEMON_LISTEN_MAX (CFG_HOST_MAX + 8)
 #define DAEMON_ERR_MAX 192
+/* Cap on the WebSocket reconnect delay: the HTTP polling fallback covers
+ * the gap, but a node back from a restart should be used soon. */
+#define DAEMON_WS_BACKOFF_MAX_MS 5000
+/* Bytes of data per oracle log (an AnswerUpdated log has 32). */
+#define ORACLES_LOG_DATA_MAX 256
 
 /* Actions shown in /status (the most recent ones). */
 #define EVAL_ACTIONS_KEPT 32
@@ -132,6 +139,11 @@ struct proto_rt {
     struct daemon *d;
     const struct cfg_protocol *pc;
     struct rpc_client *rpc;
+    /* Heads and oracle logs: the event stream (over `ws` when chain.ws
+     * names an endpoint, else HTTP polling); --once polls one head with
+     * `heads` instead. */
+    struct events *events;
+    struct ws_client *ws;
     struct heads *heads;
     struct signer *signer;        /* NULL while it is to be adopted (reload) */
     struct proto_rt *signer_from; /* reload: take its signer */
@@ -145,14 +157,17 @@ struct proto_rt {
     uint64_t chain_id_call;
 
     bool have_head;
-    struct head head;
-    uint64_t head_seen_ns;  /* uv_hrtime() when the head was last polled */
-    uint64_t head_failures; /* polls failed in a row */
+    struct head head;       /* endpoint: RPC_ENDPOINT_NONE from the stream */
+    uint64_t head_seen_ns;  /* uv_hrtime() when the head was last processed
+                               or confirmed current (proto_rt_tick) */
+    uint64_t head_failures; /* stream errors / polls failed in a row */
     char last_error[DAEMON_ERR_MAX];
 
     struct metric *m_head_block, *m_head_age;
     struct obs_endpoint obs[CFG_MAX_RPC];
     size_t nobs;
+    struct metric *m_ws_reconnects, *m_backfilled; /* NULL: none */
+    uint64_t seen_ws_reconnects, seen_backfilled;
 
     bool once_reported; /* --once: the summary line is out */
     bool once_ok;
@@ -207,6 +222,15 @@ int proto_rt_new(struct proto_rt **out, char *err, size_t errcap,
 /* Take the signer over if so arranged, then start asking for the chain id
  * and heads (with d->o.once: one head only). */
 void proto_rt_start(struct proto_rt *p);
+
+/* The obs timer ticked: a processed head that is still the best known
+ * one while an endpoint is healthy is confirmed current (a chain that
+ * does not move is not a stale keeper); the rpc/no_healthy alert is
+ * re-judged. In: p, now_ns (uv_hrtime clock) */
+void proto_rt_tick(struct proto_rt *p, uint64_t now_ns);
+
+/* Returns: whether any of p's rpc endpoints is healthy. */
+bool proto_any_healthy(const struct proto_rt *p);
 
 /* Copy the counters into the registry one last time, then free the
  * runtime (its clients close on the loop). NULL is a no-op. */
@@ -369,10 +393,18 @@ void oracles_rt_start(struct oracles_rt *o);
 /* NULL: no-op. */
 void oracles_rt_free(struct oracles_rt *o);
 
-/* A new head (from the head poller). The first one starts the sources
- * and their event stream, and sets p->clock_ts; later ones move the clock
- * only when there is no stream (no sources, --once): the stream's own
- * heads move it once their logs are delivered. */
+/* The AnswerUpdated filters of the sources, for the event stream.
+ * Returns: how many were written to f (at most CFG_MAX_ORACLES). */
+size_t oracles_rt_filters(const struct oracles_rt *o,
+                          struct evlog_filter f[CFG_MAX_ORACLES]);
+
+/* A log from the event stream: held until its block's head. */
+void oracles_rt_on_log(struct oracles_rt *o, const struct evlog *log,
+                       bool removed);
+
+/* A new head, its logs delivered before (event stream) or none (--once).
+ * The clock moves to its time; the first one starts the sources (their
+ * first read covers the past); later ones hand the held logs over. */
 void oracles_rt_on_head(struct oracles_rt *o, uint64_t number,
                         uint64_t timestamp);
 

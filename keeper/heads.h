@@ -3,10 +3,9 @@
  * eth_getBlockByNumber("latest", false) through an rpc client on a uv
  * timer.
  *
- * This is the daemon's only source of heads until the event stream
- * (WebSocket newHeads with HTTP polling as fallback) replaces it; the
- * interface is what the daemon needs from either: "here is the latest
- * head, and which endpoint told us".
+ * The running daemon takes its heads from the event stream (chain/
+ * events.h: WebSocket newHeads, HTTP polling as fallback); this poller
+ * serves `--once`, which needs one head and which endpoint told it.
  *
  * The poller reports every successful poll, also when the head did not
  * move: a repeated head still proves the endpoint answers, which is what

@@ -41,6 +41,13 @@ obs_attach(struct proto_rt *p)
         metrics_series(reg, &o->latency, METRIC_RPC_LATENCY_SECONDS,
                        METRIC_LABELS(name));
     }
+    /* The event stream's counters (--once has no stream and no
+     * registry). */
+    if (p->pc->chain.n_ws > 0)
+        metrics_series(reg, &p->m_ws_reconnects, METRIC_WS_RECONNECTS_TOTAL,
+                       METRIC_LABELS(p->pc->chain.ws[0].name));
+    metrics_series(reg, &p->m_backfilled, METRIC_BACKFILLED_LOGS_TOTAL,
+                   METRIC_LABELS(p->chain_label));
 }
 
 /* Add cur - *seen to counter h; a counter that went backwards (cannot
@@ -127,6 +134,20 @@ obs_latency_feed(struct metric *h, uint64_t seen[RPC_LAT_BUCKETS],
     return n;
 }
 
+static void
+obs_sync_events(struct proto_rt *p)
+{
+    const struct events_stats *st;
+
+    if (p->events == NULL)
+        return;
+    st = events_stats(p->events);
+    if (p->m_ws_reconnects != NULL)
+        add_delta(p->m_ws_reconnects, &p->seen_ws_reconnects, st->reconnects);
+    if (p->m_backfilled != NULL)
+        add_delta(p->m_backfilled, &p->seen_backfilled, st->backfilled_logs);
+}
+
 void
 obs_sync(struct proto_rt *p)
 {
@@ -143,6 +164,7 @@ obs_sync(struct proto_rt *p)
                              : 0);
         o->seen_sum_us = st->latency_sum_us;
     }
+    obs_sync_events(p);
 }
 
 void

@@ -3,8 +3,9 @@
  * protocol's rpc client and clock; their prices trigger evaluations and
  * their freshness drives the stale-oracle alert.
  *
- * AnswerUpdated logs come through the event stream (chain/events.h, over
- * HTTP polling): in order, once each, backfilled after an outage, and
+ * AnswerUpdated logs come through the protocol's event stream
+ * (chain/events.h, owned by protocol_rt.c; over WebSocket or HTTP
+ * polling): in order, once each, backfilled after an outage, and
  * withdrawn on a reorg (a source then re-reads its feed). The stream's
  * heads also move the protocol's clock (proto_clock): chain time counts
  * only as far as the sources have seen the chain.
@@ -19,7 +20,6 @@
 #include <string.h>
 
 #include "chain/err.h"
-#include "chain/events.h"
 #include "chain/evlog.h"
 #include "keeper/daemon_int.h"
 #include "keeper/log.h"
@@ -27,7 +27,7 @@
 
 /* Logs held until their block's head: more, and the sources re-read. */
 #define PENDING_MAX 256
-#define LOG_DATA_MAX 256 /* an AnswerUpdated log has 32 bytes of data */
+#define LOG_DATA_MAX ORACLES_LOG_DATA_MAX
 
 /* A log copied out of the stream's callback until its head comes. */
 struct pending_log {
@@ -50,11 +50,9 @@ struct oracles_rt {
      * pass through on the way are not news (see on_stream_head). */
     bool delivering;
 
-    struct events *stream; /* NULL: no sources, or --once */
     struct pending_log *pending;
     size_t npending;
     bool overflow; /* logs were dropped: re-read the feeds */
-    uint64_t stream_errors;
 };
 
 static void
@@ -239,6 +237,7 @@ oracles_rt_new(struct oracles_rt **out, char *err, size_t errcap,
 
     *out = NULL;
     o->p = p;
+    o->pending = kp_xcalloc(PENDING_MAX, sizeof(*o->pending));
     for (size_t i = 0; i < p->pc->n_oracles; i++) {
         if ((rc = source_build(o, i, err, errcap)) != 0) {
             oracle_history_cleanup(&o->hist[i]);
@@ -262,7 +261,6 @@ oracles_rt_free(struct oracles_rt *o)
 {
     if (o == NULL)
         return;
-    events_free(o->stream);
     free(o->pending);
     /* The sources stop at once (no more pushes into the histories);
      * their memory goes when the loop closes their timers. */
@@ -338,10 +336,9 @@ logs_deliver(struct oracles_rt *o, const struct evlog *log, bool removed)
             return;
 }
 
-static void
-on_stream_log(void *arg, const struct evlog *log, bool removed)
+void
+oracles_rt_on_log(struct oracles_rt *o, const struct evlog *log, bool removed)
 {
-    struct oracles_rt *o = arg;
     struct pending_log *pl;
 
     if (o->npending == PENDING_MAX || log->data_len > LOG_DATA_MAX) {
@@ -353,73 +350,6 @@ on_stream_log(void *arg, const struct evlog *log, bool removed)
     memcpy(pl->data, log->data, log->data_len);
     pl->log.data = pl->data;
     pl->removed = removed;
-}
-
-/* Block `number` is processed, its logs came before: the clock moves to
- * its time first (the prices were published by then, so none is "from
- * the future"), then its logs are handed over; the older prices pass
- * through the history on the way to the latest, and only the state they
- * end in is acted on. */
-static void
-on_stream_head(void *arg, uint64_t number, const uint8_t hash[32],
-               uint64_t timestamp)
-{
-    struct oracles_rt *o = arg;
-
-    (void)number;
-    (void)hash;
-    if (o->stream_errors > 0)
-        log_info("oracle", "event stream is back", "protocol", o->p->pc->name,
-                 LOG_U64("errors", o->stream_errors));
-    o->stream_errors = 0;
-    clock_advance(o, timestamp);
-    o->delivering = true;
-    for (size_t i = 0; i < o->npending; i++)
-        logs_deliver(o, &o->pending[i].log, o->pending[i].removed);
-    o->npending = 0;
-    o->delivering = false;
-    if (o->overflow) {
-        o->overflow = false;
-        for (size_t i = 0; i < o->n; i++)
-            (void)oracle_chainlink_refresh(o->cl[i]);
-    }
-    for (size_t i = 0; i < o->n; i++)
-        state_news(o, i, oracle_source_check(src(o, i)));
-}
-
-static void
-on_stream_error(void *arg, int err, const char *text)
-{
-    struct oracles_rt *o = arg;
-
-    /* Once per streak: the stream retries by itself. */
-    if (o->stream_errors++ == 0)
-        log_warn("oracle", "event stream error; retrying", "protocol",
-                 o->p->pc->name, "error",
-                 text && *text ? text : kp_strerror(err));
-}
-
-static int
-stream_start(struct oracles_rt *o)
-{
-    struct evlog_filter f[CFG_MAX_ORACLES];
-    struct events_opts eo;
-    const struct events_callbacks cb = {
-        .on_head = on_stream_head,
-        .on_log = on_stream_log,
-        .on_error = on_stream_error,
-    };
-    uint64_t poll = o->p->pc->chain.poll_interval_ms;
-
-    memset(f, 0, sizeof(f));
-    for (size_t i = 0; i < o->n; i++)
-        (void)oracle_source_log_filter(src(o, i), &f[i]);
-    events_opts_init(&eo);
-    eo.poll_ms = poll > 0 && poll <= UINT32_MAX ? (uint32_t)poll : eo.poll_ms;
-    eo.max_log_data = LOG_DATA_MAX;
-    o->pending = kp_xcalloc(PENDING_MAX, sizeof(*o->pending));
-    return events_new(&o->stream, &o->p->d->loop, o->p->rpc, NULL, f, o->n, &eo,
-                      &cb, o);
 }
 
 /* The first head: the clock knows the chain's time; start reading. */
@@ -434,26 +364,47 @@ run(struct oracles_rt *o)
             log_error("oracle", "cannot start the price source", "protocol",
                       o->p->pc->name, "oracle", oracle_source_name(src(o, i)),
                       LOG_RC(rc));
-    if (o->n == 0 || o->p->d->o.once)
-        return; /* --once: the first read is all it needs */
-    if ((rc = stream_start(o)) != 0)
-        log_error("oracle",
-                  "cannot start the event stream: prices come from "
-                  "the heartbeat reads only",
-                  "protocol", o->p->pc->name, LOG_RC(rc));
 }
 
+size_t
+oracles_rt_filters(const struct oracles_rt *o,
+                   struct evlog_filter f[CFG_MAX_ORACLES])
+{
+    memset(f, 0, CFG_MAX_ORACLES * sizeof(*f));
+    for (size_t i = 0; i < o->n; i++)
+        (void)oracle_source_log_filter(src(o, i), &f[i]);
+    return o->n;
+}
+
+/* Block `number` is processed, its logs came before: the clock moves to
+ * its time first (the prices were published by then, so none is "from
+ * the future"), then its logs are handed over; the older prices pass
+ * through the history on the way to the latest, and only the state they
+ * end in is acted on. */
 void
 oracles_rt_on_head(struct oracles_rt *o, uint64_t number, uint64_t timestamp)
 {
     (void)number;
     if (!o->armed)
         return;
-    /* Without a stream the clock follows the heads; with one, its heads
-     * (which come after their logs). The first head sets it either way:
-     * the sources' first read covers the past. */
-    if (!o->running || o->stream == NULL)
-        clock_advance(o, timestamp);
-    if (!o->running)
+    clock_advance(o, timestamp);
+    if (!o->running) {
+        /* The sources' first read covers the past. */
+        o->npending = 0;
+        o->overflow = false;
         run(o);
+        return;
+    }
+    o->delivering = true;
+    for (size_t i = 0; i < o->npending; i++)
+        logs_deliver(o, &o->pending[i].log, o->pending[i].removed);
+    o->npending = 0;
+    o->delivering = false;
+    if (o->overflow) {
+        o->overflow = false;
+        for (size_t i = 0; i < o->n; i++)
+            (void)oracle_chainlink_refresh(o->cl[i]);
+    }
+    for (size_t i = 0; i < o->n; i++)
+        state_news(o, i, oracle_source_check(src(o, i)));
 }

@@ -1,5 +1,6 @@
-/* protocol_rt.c - one protocol's runtime: its rpc client, head source,
- * signer and metric handles (daemon_int.h). */
+/* protocol_rt.c - one protocol's runtime: its rpc client, event stream
+ * (heads and oracle logs, over WebSocket or HTTP polling), signer and
+ * metric handles (daemon_int.h). */
 #include <inttypes.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -229,11 +230,20 @@ ask_chain_id(struct proto_rt *p)
 
 /* ---- heads ---- */
 
+/* The name of the source of head `h`: its rpc endpoint, or the stream's
+ * transport. */
+static const char *
+head_source(const struct proto_rt *p, const struct head *h)
+{
+    if (h->endpoint < rpc_endpoint_count(p->rpc))
+        return rpc_endpoint_stats(p->rpc, h->endpoint)->name;
+    return p->ws != NULL ? ws_name(p->ws) : "http";
+}
+
 static void
 on_head(void *arg, const struct head *h)
 {
     struct proto_rt *p = arg;
-    const struct rpc_endpoint_stats *st;
     bool moved = !p->have_head || h->number != p->head.number ||
                  memcmp(h->hash, p->head.hash, sizeof(h->hash)) != 0;
 
@@ -245,16 +255,25 @@ on_head(void *arg, const struct head *h)
     p->head = *h;
     p->have_head = true;
     p->head_seen_ns = uv_hrtime();
-    rpc_report_head(p->rpc, h->endpoint, h->number);
+    /* Only a head read from a known endpoint (--once) is reported: the
+     * client judges lag among its endpoints by polling them at one rate,
+     * and a head pushed over a WebSocket (or read at another moment) would
+     * make every endpoint look a poll interval behind on a fast chain. */
+    if (h->endpoint != RPC_ENDPOINT_NONE)
+        rpc_report_head(p->rpc, h->endpoint, h->number);
     metric_set(p->m_head_block, (double)h->number);
     obs_head_age(p, (uint64_t)time(NULL));
-    if (moved && log_enabled(LOG_LEVEL_DEBUG)) {
-        st = rpc_endpoint_stats(p->rpc, h->endpoint);
+    if (moved && log_enabled(LOG_LEVEL_DEBUG))
         log_debug("chain", "new head", "protocol", p->pc->name,
-                  LOG_U64("number", h->number), "endpoint", st->name);
-    }
+                  LOG_U64("number", h->number), "endpoint", head_source(p, h));
     ask_chain_id(p);
-    actions_on_head(p, moved);
+    if (p->events == NULL)
+        actions_on_head(p, moved);
+    else if (moved && p->txm != NULL)
+        /* Endpoint health is judged on the obs tick (proto_rt_tick): heads
+         * pushed in a burst would otherwise count a poll interval of lag
+         * as several bad polls. */
+        txm_on_head(p->txm, h->number);
     if (moved) {
         oracles_rt_on_head(p->orc, h->number, h->timestamp);
         eval_trigger(p, "head");
@@ -277,6 +296,106 @@ on_head_error(void *arg, int err, const char *text)
     proto_once_check(p);
 }
 
+/* ---- the event stream ---- */
+
+static void
+on_stream_head(void *arg, uint64_t number, const uint8_t hash[32],
+               uint64_t timestamp)
+{
+    struct head h = {
+        .number = number,
+        .timestamp = timestamp,
+        .endpoint = RPC_ENDPOINT_NONE,
+    };
+
+    memcpy(h.hash, hash, sizeof(h.hash));
+    on_head(arg, &h);
+}
+
+static void
+on_stream_log(void *arg, const struct evlog *log, bool removed)
+{
+    struct proto_rt *p = arg;
+
+    oracles_rt_on_log(p->orc, log, removed);
+}
+
+static void
+on_stream_error(void *arg, int err, const char *text)
+{
+    on_head_error(arg, err, text);
+}
+
+bool
+proto_any_healthy(const struct proto_rt *p)
+{
+    for (size_t i = 0; i < rpc_endpoint_count(p->rpc); i++)
+        if (proto_endpoint_healthy(rpc_endpoint_stats(p->rpc, i),
+                                   p->fail_threshold))
+            return true;
+    return false;
+}
+
+void
+proto_rt_tick(struct proto_rt *p, uint64_t now_ns)
+{
+    const struct events_stats *st;
+
+    if (p->events == NULL)
+        return;
+    st = events_stats(p->events);
+    if (p->have_head && st->head_known &&
+        st->head_number >= rpc_best_head(p->rpc) && proto_any_healthy(p))
+        p->head_seen_ns = now_ns;
+    actions_on_head(p, false);
+}
+
+/* A WebSocket client for the first chain.ws endpoint, if any; the event
+ * stream starts it. */
+static int
+ws_build(struct proto_rt *p, char *err, size_t errcap)
+{
+    const struct cfg_chain *ch = &p->pc->chain;
+    struct ws_opts o;
+    int rc;
+
+    if (ch->n_ws == 0 || p->d->o.once)
+        return 0;
+    ws_opts_init(&o);
+    o.backoff_max_ms = DAEMON_WS_BACKOFF_MAX_MS;
+    o.connect_timeout_ms = clamp_u32(ch->request_timeout_ms);
+    if (ch->max_reply_bytes != 0)
+        o.max_message = (size_t)ch->max_reply_bytes;
+    rc = ws_client_new(&p->ws, &p->d->loop, ch->ws[0].url.value, &o);
+    if (rc != 0)
+        snprintf(err, errcap, "%s: WebSocket %s: %s", p->pc->name,
+                 ch->ws[0].name, kp_strerror(rc));
+    return rc;
+}
+
+static int
+stream_start(struct proto_rt *p)
+{
+    struct evlog_filter f[CFG_MAX_ORACLES];
+    struct events_opts eo;
+    const struct events_callbacks cb = {
+        .on_head = on_stream_head,
+        .on_log = on_stream_log,
+        .on_error = on_stream_error,
+    };
+    uint64_t poll = p->pc->chain.poll_interval_ms;
+    size_t nf = oracles_rt_filters(p->orc, f);
+
+    events_opts_init(&eo);
+    eo.poll_ms = poll > 0 && poll <= UINT32_MAX ? (uint32_t)poll : eo.poll_ms;
+    eo.max_log_data = ORACLES_LOG_DATA_MAX;
+    log_info("chain", "following heads and logs", "protocol", p->pc->name,
+             "transport", p->ws != NULL ? "ws" : "http", "endpoint",
+             p->ws != NULL ? ws_name(p->ws) : "rpc", LOG_U64("filters", nf));
+    return events_new(&p->events, &p->d->loop, p->rpc, p->ws, f, nf, &eo, &cb,
+                      p);
+}
+
 uint64_t
 proto_clock(const struct proto_rt *p)
 {
@@ -293,14 +412,12 @@ once_print_ok(const struct proto_rt *p)
     char hash[67];
     uint64_t now = (uint64_t)time(NULL);
     uint64_t age = now > p->head.timestamp ? now - p->head.timestamp : 0;
-    const struct rpc_endpoint_stats *st =
-        rpc_endpoint_stats(p->rpc, p->head.endpoint);
 
     hex_encode(hash, sizeof(hash), p->head.hash, sizeof(p->head.hash), true);
     printf("%s: ok chain_id=%" PRIu64 " head=%" PRIu64 " hash=%s age=%" PRIu64
            "s endpoint=%s signer=%s\n",
            p->pc->name, p->pc->chain.chain_id, p->head.number, hash, age,
-           st->name, p->address);
+           head_source(p, &p->head), p->address);
     fflush(stdout);
 }
 
@@ -389,7 +506,9 @@ proto_rt_new(struct proto_rt **out, char *err, size_t errcap, struct daemon *d,
              pc->chain.chain_id);
     if ((rc = rpc_build(p, err, errcap)) != 0)
         goto fail;
-    if ((rc = heads_build(p)) != 0) {
+    if ((rc = ws_build(p, err, errcap)) != 0)
+        goto fail;
+    if (d->o.once && (rc = heads_build(p)) != 0) {
         snprintf(err, errcap, "%s: heads: %s", pc->name, kp_strerror(rc));
         goto fail;
     }
@@ -432,9 +551,10 @@ proto_rt_start(struct proto_rt *p)
     }
     oracles_rt_start(p->orc);
     ask_chain_id(p);
-    if (!p->d->o.once)
-        heads_start(p->heads);
-    else if ((rc = heads_poll_now(p->heads)) != 0)
+    if (!p->d->o.once) {
+        if ((rc = stream_start(p)) != 0)
+            on_head_error(p, rc, "cannot start the event stream");
+    } else if ((rc = heads_poll_now(p->heads)) != 0)
         on_head_error(p, rc, "cannot send eth_getBlockByNumber");
 }
 
@@ -445,6 +565,9 @@ proto_rt_free(struct proto_rt *p)
         return;
     if (p->rpc != NULL)
         obs_sync(p);
+    /* The stream calls into the oracles and the clients: it goes first. */
+    events_free(p->events);
+    ws_client_free(p->ws);
     /* Everything that calls through the client goes before it. */
     eval_rt_cleanup(p);
     oracles_rt_free(p->orc);

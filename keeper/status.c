@@ -68,12 +68,15 @@ proto_rt_ready(const struct proto_rt *p, uint64_t now_ns, char *reason,
                          "s)%s%s",
                          name, age_ms / 1000, fresh_ms / 1000,
                          p->last_error[0] ? ": " : "", p->last_error);
-    st = rpc_endpoint_stats(p->rpc, p->head.endpoint);
-    if (!proto_endpoint_healthy(st, p->fail_threshold))
-        return not_ready(reason, reasonsz, "%s: head endpoint %s is %s%s%s",
-                         name, st->name, st->lagging ? "lagging" : "failing",
-                         st->last_error[0] ? ": " : "", st->last_error);
-    return true;
+    if (proto_any_healthy(p))
+        return true;
+    /* None is: name the one that gave the head, else the first. */
+    st = rpc_endpoint_stats(
+        p->rpc,
+        p->head.endpoint < rpc_endpoint_count(p->rpc) ? p->head.endpoint : 0);
+    return not_ready(reason, reasonsz, "%s: head endpoint %s is %s%s%s", name,
+                     st->name, st->lagging ? "lagging" : "failing",
+                     st->last_error[0] ? ": " : "", st->last_error);
 }
 
 bool
@@ -115,9 +118,32 @@ status_head(const struct proto_rt *p, uint64_t now_ns, uint64_t now_s)
         now_ns > p->head_seen_ns
             ? (double)((now_ns - p->head_seen_ns) / 1000000u) / 1000.0
             : 0.0);
-    cJSON_AddStringToObject(h, "endpoint",
-                            rpc_endpoint_stats(p->rpc, p->head.endpoint)->name);
+    cJSON_AddStringToObject(
+        h, "endpoint",
+        p->head.endpoint < rpc_endpoint_count(p->rpc)
+            ? rpc_endpoint_stats(p->rpc, p->head.endpoint)->name
+        : p->ws != NULL ? ws_name(p->ws)
+                        : "http");
     return h;
+}
+
+/* The event stream: transport and counters; null with --once. */
+static cJSON *
+status_events(const struct proto_rt *p)
+{
+    const struct events_stats *st;
+    cJSON *e;
+
+    if (p->events == NULL)
+        return cJSON_CreateNull();
+    st = events_stats(p->events);
+    e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "transport", p->ws != NULL ? "ws" : "http");
+    cJSON_AddBoolToObject(e, "live", st->live);
+    cJSON_AddNumberToObject(e, "reconnects", (double)st->reconnects);
+    cJSON_AddNumberToObject(e, "backfilled_logs", (double)st->backfilled_logs);
+    cJSON_AddNumberToObject(e, "reorgs", (double)st->reorgs);
+    return e;
 }
 
 static cJSON *
@@ -192,6 +218,7 @@ status_protocol(const struct proto_rt *p, uint64_t now_ns, uint64_t now_s)
     cJSON_AddStringToObject(signer, "address", p->address);
     cJSON_AddStringToObject(signer, "source", proto_signer_source_name(p));
     cJSON_AddItemToObject(o, "head", status_head(p, now_ns, now_s));
+    cJSON_AddItemToObject(o, "events", status_events(p));
     eps = cJSON_AddArrayToObject(o, "endpoints");
     for (size_t i = 0; i < rpc_endpoint_count(p->rpc); i++)
         cJSON_AddItemToArray(eps, status_endpoint(rpc_endpoint_stats(p->rpc, i),
