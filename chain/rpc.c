@@ -314,7 +314,7 @@ rpc_learn_head(struct rpc_call *k, const struct rpc_item *it,
 
     if (!strcmp(it->method, "eth_blockNumber") &&
         rpc_quantity_u64(result, &h) == 0)
-        rpc_endpoint_set_head(k->c, k->ep, h);
+        rpc_endpoint_set_head(k->c, k->ep, h, k->best_at_send);
 }
 
 /* Deliver item `i` of a parsed reply. */
@@ -482,6 +482,7 @@ rpc_attempt(struct rpc_call *k)
         return;
     }
     k->ep = ep;
+    k->best_at_send = rpc_best_head(c);
     k->tried |= 1u << ep;
     k->attempts++;
     rc = http_request_start(c->http,

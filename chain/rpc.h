@@ -14,9 +14,11 @@
  * latencies within latency_tolerance_ms count as equal and the one listed
  * first wins - and fails over to the next on transport, timeout, HTTP 5xx,
  * 408 or 429, and malformed replies. An endpoint whose head is more than
- * max_lag_blocks behind the best known head is out of rotation until it
- * catches up; heads come from polling eth_blockNumber on every endpoint
- * (head_poll_ms) and from rpc_report_head. Endpoints that failed
+ * max_lag_blocks behind the best head known when its head was asked for
+ * is out of rotation until it catches up (so a node polled every few
+ * seconds is not judged against WebSocket heads that arrived since); heads
+ * come from polling eth_blockNumber on every endpoint (head_poll_ms) and
+ * from rpc_report_head. Endpoints that failed
  * fail_threshold times in a row rest for down_ms. Endpoints out of
  * rotation are used only when no other is left.
  *

@@ -176,10 +176,10 @@ rpc_best_head(const struct rpc_client *c)
 }
 
 static bool
-rpc_is_lagging(const struct rpc_client *c, const struct rpc_endpoint *e,
-               uint64_t best)
+rpc_is_lagging(const struct rpc_client *c, const struct rpc_endpoint *e)
 {
-    return e->st.head_known && best - e->st.head > c->o.max_lag_blocks;
+    return e->st.head_known && e->lag_ref > e->st.head &&
+           e->lag_ref - e->st.head > c->o.max_lag_blocks;
 }
 
 static bool
@@ -193,21 +193,23 @@ rpc_is_down(const struct rpc_client *c, const struct rpc_endpoint *e,
 void
 rpc_refresh_flags(struct rpc_client *c)
 {
-    uint64_t best = rpc_best_head(c), now = uv_now(c->loop);
+    uint64_t now = uv_now(c->loop);
 
     for (size_t i = 0; i < c->neps; i++) {
-        c->eps[i].st.lagging = rpc_is_lagging(c, &c->eps[i], best);
+        c->eps[i].st.lagging = rpc_is_lagging(c, &c->eps[i]);
         c->eps[i].st.down = rpc_is_down(c, &c->eps[i], now);
     }
 }
 
 void
-rpc_endpoint_set_head(struct rpc_client *c, size_t idx, uint64_t head)
+rpc_endpoint_set_head(struct rpc_client *c, size_t idx, uint64_t head,
+                      uint64_t ref)
 {
     assert(idx < c->neps);
     /* The latest value, not the maximum: a node that was reset or
      * reorganised to a lower height must not keep an old claim. */
     c->eps[idx].st.head = head;
+    c->eps[idx].lag_ref = ref;
     c->eps[idx].st.head_known = true;
     rpc_refresh_flags(c);
 }
@@ -224,7 +226,7 @@ rpc_report_head(struct rpc_client *c, size_t idx, uint64_t head)
     }
     if (idx >= c->neps)
         return KP_ERANGE;
-    rpc_endpoint_set_head(c, idx, head);
+    rpc_endpoint_set_head(c, idx, head, rpc_best_head(c));
     return 0;
 }
 
@@ -233,10 +235,9 @@ rpc_report_head(struct rpc_client *c, size_t idx, uint64_t head)
 /* 0: healthy; 1: failed recently, or rested and due for a probe;
  * 2: out of rotation (resting or lagging), last resort only. */
 static int
-rpc_tier(const struct rpc_client *c, const struct rpc_endpoint *e, uint64_t now,
-         uint64_t best)
+rpc_tier(const struct rpc_client *c, const struct rpc_endpoint *e, uint64_t now)
 {
-    if (rpc_is_lagging(c, e, best) || rpc_is_down(c, e, now))
+    if (rpc_is_lagging(c, e) || rpc_is_down(c, e, now))
         return 2;
     return e->st.consecutive_failures > 0 ? 1 : 0;
 }
@@ -244,7 +245,7 @@ rpc_tier(const struct rpc_client *c, const struct rpc_endpoint *e, uint64_t now,
 size_t
 rpc_pick_endpoint(struct rpc_client *c, const struct rpc_call *k)
 {
-    uint64_t now = uv_now(c->loop), best = rpc_best_head(c);
+    uint64_t now = uv_now(c->loop);
     int tiers[RPC_MAX_ENDPOINTS], top = 3;
     double fastest = 0;
     bool have = false;
@@ -254,7 +255,7 @@ rpc_pick_endpoint(struct rpc_client *c, const struct rpc_call *k)
         return k->pin;
     for (size_t i = 0; i < c->neps; i++) {
         tiers[i] =
-            (k->tried & (1u << i)) ? 3 : rpc_tier(c, &c->eps[i], now, best);
+            (k->tried & (1u << i)) ? 3 : rpc_tier(c, &c->eps[i], now);
         if (tiers[i] < top)
             top = tiers[i];
     }

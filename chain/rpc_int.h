@@ -15,6 +15,10 @@ struct rpc_endpoint {
     size_t nhdrs;
     char *secrets[RPC_MAX_SECRETS]; /* URL parts scrubbed from texts */
     uint64_t down_until;            /* uv_now() ms */
+    /* The best head known when the endpoint's current head was asked for:
+     * lag is measured against it, so a node polled every few seconds is
+     * not called lagging because WebSocket heads moved on since. */
+    uint64_t lag_ref;
     bool poll_inflight;
     struct rpc_endpoint_stats st;
 };
@@ -42,6 +46,7 @@ struct rpc_call {
     size_t pin;    /* RPC_ENDPOINT_NONE: any endpoint */
     uint32_t timeout_ms;
     uint64_t t0_ns;    /* uv_hrtime() at the call */
+    uint64_t best_at_send; /* rpc_best_head() when the attempt started */
     uint64_t deadline; /* uv_now() ms, 0: none */
     unsigned attempts, max_attempts, round;
     uint32_t tried; /* endpoints tried in this round */
@@ -85,7 +90,10 @@ void rpc_endpoint_failed(struct rpc_client *c, size_t idx, enum rpc_errclass ec,
                          const char *text);
 void rpc_endpoint_count_error(struct rpc_client *c, size_t idx,
                               enum rpc_errclass ec);
-void rpc_endpoint_set_head(struct rpc_client *c, size_t idx, uint64_t head);
+/* Record endpoint idx's head; `ref` is the best head known when that head
+ * was asked for (see struct rpc_endpoint.lag_ref). */
+void rpc_endpoint_set_head(struct rpc_client *c, size_t idx, uint64_t head,
+                           uint64_t ref);
 void rpc_refresh_flags(struct rpc_client *c);
 void rpc_scrub(const struct rpc_endpoint *e, char *text, size_t cap);
 

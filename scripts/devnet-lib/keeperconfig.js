@@ -140,7 +140,7 @@ function render(dir, info, sc, alertWebhook, metricsPort) {
         '  ws:',
         '    - name: anvil-ws',
         `      url: ${scalar(info.rpc_ws)}`,
-        '  max_lag_blocks: 32\t# heads come over ws; a replay mines ~40 blocks/s, so the polled endpoint trails by ~10',
+        '  max_lag_blocks: 3',
         '  request_timeout: 5s',
         '  poll_interval: 250ms\t# a replay step takes a few blocks and ~2s',
         '  confirmations: 0\t# one node, automine: no reorgs to wait out',

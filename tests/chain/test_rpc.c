@@ -506,12 +506,14 @@ test_lagging_endpoint(void **state)
     assert_int_equal(g.err, 0);
     assert_int_equal(g.endpoint, 0);
 
-    /* A head reported from elsewhere, far ahead, puts every endpoint out
-     * of rotation; calls still go out as a last resort. */
+    /* A head reported from elsewhere, far ahead: an endpoint is judged
+     * against it from its next poll on (not before: its last answer was
+     * right when it was asked), and every endpoint goes out of rotation;
+     * calls still go out as a last resort. */
     assert_int_equal(rpc_report_head(f->c, RPC_ENDPOINT_NONE, target + 1000),
                      0);
-    assert_true(rpc_endpoint_stats(f->c, 0)->lagging);
-    assert_true(rpc_endpoint_stats(f->c, 1)->lagging);
+    assert_true(wait_lagging(f, 0, true));
+    assert_true(wait_lagging(f, 1, true));
     assert_int_equal(rpc_best_head(f->c), target + 1000);
     call_wait(f, "eth_chainId", NULL, NULL, &g, 10000);
     assert_int_equal(g.err, 0);

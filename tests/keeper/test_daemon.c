@@ -331,8 +331,12 @@ test_ready_rules(void **state)
     f.p.head_seen_ns = now - 29ull * 1000000000u;
     assert_true(proto_rt_ready(&f.p, now, reason, sizeof(reason)));
 
-    /* The endpoint that gave the head fell behind another source. */
+    /* The endpoint that gave the head fell behind another source: a head
+     * from elsewhere alone proves nothing until the endpoint, asked again,
+     * still answers the old height. */
     rpc_report_head(f.p.rpc, RPC_ENDPOINT_NONE, 106);
+    assert_true(proto_rt_ready(&f.p, now, reason, sizeof(reason)));
+    rpc_report_head(f.p.rpc, 0, 100);
     assert_false(proto_rt_ready(&f.p, now, reason, sizeof(reason)));
     assert_string_equal(reason, "proto: head endpoint node-a is lagging");
     rpc_report_head(f.p.rpc, 0, 106);
