@@ -862,3 +862,14 @@ u256_to_double(const struct u256 *a)
     memcpy(&scale, &bits, sizeof(scale));
     return (double)m * scale;
 }
+
+double
+u256_to_units_double(const struct u256 *a, unsigned decimals)
+{
+    double scale = 1.0;
+
+    /* Powers up to 10^22 are exact; above that the nearest double. */
+    while (decimals-- > 0)
+        scale *= 10.0;
+    return u256_to_double(a) / scale;
+}

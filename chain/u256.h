@@ -105,5 +105,8 @@ int u256_fmt_units(char *out, size_t cap, const struct u256 *a,
 
 /* Convert to double (rounded to nearest), for risk estimates only. */
 double u256_to_double(const struct u256 *a);
+/* a / 10^decimals as a double (a token amount in whole units), for risk
+ * estimates only. */
+double u256_to_units_double(const struct u256 *a, unsigned decimals);
 
 #endif

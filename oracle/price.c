@@ -6,18 +6,6 @@
 
 #include "chain/err.h"
 
-/* 10^d as a double. Powers up to 10^22 are exact; above that the nearest
- * double, which is all the risk side needs. */
-static double
-pow10_double(unsigned d)
-{
-    double r = 1.0;
-
-    while (d-- > 0)
-        r *= 10.0;
-    return r;
-}
-
 int
 oracle_price_init(struct oracle_price *p, const struct u256 *answer,
                   unsigned decimals, uint64_t updated_at,
@@ -31,7 +19,7 @@ oracle_price_init(struct oracle_price *p, const struct u256 *answer,
         return KP_EINVAL;
     p->answer = *answer;
     p->decimals = (uint8_t)decimals;
-    p->value = u256_to_double(answer) / pow10_double(decimals);
+    p->value = u256_to_units_double(answer, decimals);
     p->updated_at = updated_at;
     if (round_id != NULL)
         p->round_id = *round_id;

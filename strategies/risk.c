@@ -38,21 +38,12 @@ risk_distance(struct u256 *dist, bool *below, const struct u256 *reserve,
         (void)u256_sub(dist, reserve, level);
 }
 
-static double
-pow10_double(unsigned d)
-{
-    double r = 1.0;
-
-    while (d-- > 0)
-        r *= 10.0;
-    return r;
-}
 
 /* An unsigned amount in units of 10^decimals, as a double. */
 static double
 units(const struct u256 *a, unsigned decimals)
 {
-    return u256_to_double(a) / pow10_double(decimals);
+    return u256_to_units_double(a, decimals);
 }
 
 /* A two's complement amount in units of 10^decimals. */
