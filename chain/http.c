@@ -66,9 +66,10 @@ struct http_easy {
     char *url;
     char method[17];
     bool compressed; /* CURLOPT_ACCEPT_ENCODING set */
+    bool big_body;   /* configured for a body above HTTP_EXPECT_MIN */
     char **hdrs;
     size_t nhdrs;
-    struct curl_slist *slist; /* hdrs + "Expect:", set on the handle */
+    struct curl_slist *slist; /* hdrs (+ "Expect:"), set on the handle */
     CURLU *uh;                /* url, parsed once (CURLOPT_CURLU) */
     char *body;               /* request body copy, reused */
     size_t body_len, body_cap;
@@ -152,6 +153,16 @@ http_easy_free(struct http_easy *h)
     free(h);
 }
 
+/* Bodies up to this size never get "Expect: 100-continue" from curl
+ * (its threshold is 1 KiB in old versions, 1 MiB since). */
+#define HTTP_EXPECT_MIN 1024u
+
+static bool
+http_big_body(const struct http_req_opts *o)
+{
+    return o->body_len > HTTP_EXPECT_MIN;
+}
+
 /* Returns: whether `h` is configured for exactly this URL, method and
  * header list. */
 static bool
@@ -160,7 +171,8 @@ http_easy_fits(const struct http_easy *h, const struct http_req_opts *o,
 {
     if (!h->url || strcmp(h->url, o->url) != 0 ||
         strcmp(h->method, method) != 0 || h->nhdrs != o->nheaders ||
-        h->compressed != o->accept_compressed)
+        h->compressed != o->accept_compressed ||
+        h->big_body != http_big_body(o))
         return false;
     for (size_t i = 0; i < o->nheaders; i++)
         if (strcmp(h->hdrs[i], o->headers[i]) != 0)
@@ -719,6 +731,34 @@ http_set_url(struct http_easy *h, const char *url)
     curl_easy_setopt(h->e, CURLOPT_URL, url);
 }
 
+/* Returns: whether the environment names a proxy for http(s) URLs
+ * (the variables curl reads when no proxy is set on the handle). */
+static bool
+http_proxy_env(void)
+{
+    static const char *const vars[] = {"http_proxy", "https_proxy",
+                                       "HTTPS_PROXY", "all_proxy", "ALL_PROXY"};
+
+    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+        const char *v = getenv(vars[i]);
+
+        if (v && *v)
+            return true;
+    }
+    return false;
+}
+
+/* No proxy, said on the handle: curl otherwise reads five environment
+ * variables on every transfer to find that out (a fortieth of its work
+ * per request on a kept-alive connection). Only used when the
+ * environment names no proxy, so nothing changes but the cost. */
+static void
+http_no_proxy(CURL *e)
+{
+    curl_easy_setopt(e, CURLOPT_PROXY, "");
+    curl_easy_setopt(e, CURLOPT_NOPROXY, "");
+}
+
 /* Options that stay with the handle while requests look alike. */
 static void
 http_configure(struct http_client *c, struct http_easy *h,
@@ -740,9 +780,14 @@ http_configure(struct http_client *c, struct http_easy *h,
         h->slist = curl_slist_append(h->slist, o->headers[i]);
     }
     h->nhdrs = o->nheaders;
-    /* No "Expect: 100-continue" round trip on large bodies. */
-    h->slist = curl_slist_append(h->slist, "Expect:");
-    if (!h->slist)
+    /* No "Expect: 100-continue" round trip on large bodies. curl never
+     * sends it for small ones, and each listed header costs a scan of
+     * the list for every header curl might add, so small bodies go
+     * without. */
+    h->big_body = http_big_body(o);
+    if (h->big_body)
+        h->slist = curl_slist_append(h->slist, "Expect:");
+    if (!h->slist && (h->big_body || o->nheaders))
         http_oom();
     http_set_url(h, o->url);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->slist);
@@ -755,6 +800,8 @@ http_configure(struct http_client *c, struct http_easy *h,
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (!http_proxy_env())
+        http_no_proxy(e);
     h->compressed = o->accept_compressed;
     if (o->accept_compressed)
         curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
