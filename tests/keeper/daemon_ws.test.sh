@@ -11,29 +11,9 @@ set -u
 ROOT=${KP_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 PATH="$ROOT/node_modules/.bin:$PATH"
 T=$(mktemp -d "${TMPDIR:-/tmp}/kp-daemon-ws-XXXXXX")
-passed=0
-failed=0
+. "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 ANVIL_PID=
 KEEPER_PID=
-
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
-check() { # DESCRIPTION COMMAND...
-    local desc=$1
-    shift
-    if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
-
-stop_pid() { # PID: TERM, then KILL if it lingers
-    local pid=$1 i
-    [ -n "$pid" ] || return 0
-    kill "$pid" 2>/dev/null || return 0
-    for i in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.1
-    done
-    kill -9 "$pid" 2>/dev/null
-}
 
 on_exit() {
     stop_pid "$KEEPER_PID"
@@ -48,22 +28,6 @@ on_exit() {
 }
 trap on_exit EXIT
 trap 'exit 130' INT TERM
-
-free_port() {
-    node -e 'const s=require("net").createServer();
-             s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
-}
-
-# wait_for SECONDS COMMAND...: until the command succeeds, or give up.
-wait_for() {
-    local limit=$1 i
-    shift
-    for i in $(seq 1 $((limit * 10))); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    return 1
-}
 
 http() { # PORT PATH: body in $T/body, status code on stdout
     curl -s --max-time 2 -o "$T/body" -w '%{http_code}' "http://127.0.0.1:$1$2"

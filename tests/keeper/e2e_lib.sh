@@ -25,32 +25,13 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/kp-e2e-${E2E_NAME:-run}-XXXXXX")
 export KP_DEVNET_CACHE=${KP_DEVNET_CACHE:-${KP_BUILD_DIR:-$T}/devnet-cache}
 # PagerDuty routing keys are 32 characters; a made-up one for the receiver.
 export KP_E2E_PD_KEY=e2etestroutingkey0123456789abcde
-passed=0
-failed=0
+. "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 RECV_PID=
 KEEPER_PID=
 DEVNETS=()
 
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
-check() { # DESCRIPTION COMMAND...
-    local desc=$1
-    shift
-    if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
 note() { echo "# $*"; }
 jqe() { jq -e "$@" >/dev/null; }
-
-stop_pid() { # PID: TERM, then KILL if it lingers
-    local pid=$1 i
-    [ -n "$pid" ] || return 0
-    kill "$pid" 2>/dev/null || return 0
-    for i in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.1
-    done
-    kill -9 "$pid" 2>/dev/null
-}
 
 on_exit() {
     local d
@@ -81,21 +62,6 @@ on_exit() {
 }
 trap on_exit EXIT
 trap 'exit 130' INT TERM
-
-free_port() {
-    node -e 'const s=require("net").createServer();
-             s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
-}
-
-wait_for() { # SECONDS COMMAND...: until the command succeeds, or give up
-    local limit=$1 i
-    shift
-    for i in $(seq 1 $((limit * 10))); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    return 1
-}
 
 # ---- the alert receiver -----------------------------------------------------
 mkfifo "$T/recv.in"
