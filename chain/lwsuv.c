@@ -19,15 +19,25 @@
 #define LWSUV_GIVE_UP_MS 10000
 #define LWSUV_HOLD_MAX 64 /* descriptors held across one destroy */
 
-/* lws 4.1 closes the sockets of a foreign-loop context twice: once in the
- * first lws_context_destroy, and again when the poll handles' close
- * callbacks free the wsis on the loop. In between, the descriptor number
- * is free and the process may reuse it (another client's socket): the
- * second close then closes that socket under its owner (libuv aborts on
- * the next epoll_ctl). So the numbers lws closes in the first destroy are
- * held with a placeholder (/dev/null) until its handles have closed; lws's
- * second close then closes the placeholder, and any placeholder left is
- * closed at the end. */
+/* lws 4.1 closes a descriptor of a foreign-loop context twice: its event
+ * pipe (an eventfd; seen with 4.1.6, client and server contexts alike),
+ * once in the first lws_context_destroy and again when the poll handle's
+ * close callback frees its wsi on the loop, at the end of the same loop
+ * turn. In between, the number is free and the process may reuse it
+ * (another client's socket): the second close then closes that socket
+ * under its owner (libuv aborts on the next epoll_ctl). So every number
+ * of the context's poll handles that the first destroy closes is held
+ * with a placeholder until its handles have closed; lws's second close
+ * then closes the placeholder, and any placeholder left is closed at the
+ * end.
+ * The placeholder is the read end of a pipe made for this destroy (before
+ * the first one, so that it cannot take a number lws frees), duplicated
+ * onto every held number: a pipe's inode is its own, so at the end a
+ * number is known to still hold it (and not a file someone else opened on
+ * that number after lws freed it) by st_dev+st_ino. /dev/null would not
+ * do (every open of it looks alike), nor an eventfd (all share one anon
+ * inode). Our own descriptor of it stays open until the end so that the
+ * inode number cannot be reused meanwhile. */
 struct lwsuv_reaper {
     uv_timer_t timer;
     struct lws_context *ctx;
@@ -36,6 +46,7 @@ struct lwsuv_reaper {
     bool ctx_busy;           /* a handle of ctx is still open */
     int fds[LWSUV_HOLD_MAX]; /* open poll descriptors before the destroy, */
     size_t nfds;             /* then those held with a placeholder */
+    int ph;                  /* the placeholder (a pipe's read end), or -1 */
     struct stat hold;        /* the placeholder's identity */
 };
 
@@ -84,30 +95,53 @@ lwsuv_note_poll(uv_handle_t *h, void *arg)
         r->fds[r->nfds++] = fd;
 }
 
+/* Before the first destroy, so that the placeholder does not itself take
+ * a number lws is about to close. Without one (no descriptor to spare),
+ * nothing is held: a full descriptor table is not worth failing a destroy
+ * for. */
+static void
+lwsuv_make_placeholder(struct lwsuv_reaper *r)
+{
+    int p[2];
+
+    r->ph = -1;
+    if (r->nfds == 0 || pipe2(p, O_CLOEXEC) != 0)
+        return;
+    close(p[1]); /* the read end alone keeps the pipe's inode */
+    if (fstat(p[0], &r->hold) != 0) {
+        close(p[0]);
+        return;
+    }
+    r->ph = p[0];
+}
+
+/* Our own descriptor only: copies on held numbers keep the pipe alive. */
+static void
+lwsuv_drop_placeholder(struct lwsuv_reaper *r)
+{
+    if (r->ph >= 0)
+        close(r->ph);
+    r->ph = -1;
+}
+
 /* After the first destroy: hold every number it closed. */
 static void
 lwsuv_hold_closed(struct lwsuv_reaper *r)
 {
     size_t kept = 0;
-    int ph;
 
-    for (size_t i = 0; i < r->nfds; i++) {
+    for (size_t i = 0; r->ph >= 0 && i < r->nfds; i++) {
         if (fcntl(r->fds[i], F_GETFD) != -1 || errno != EBADF)
             continue; /* still open: not lws's, or not closed yet */
-        ph = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (ph < 0)
-            break;
-        if (dup3(ph, r->fds[i], O_CLOEXEC) == r->fds[i])
+        if (dup3(r->ph, r->fds[i], O_CLOEXEC) == r->fds[i])
             r->fds[kept++] = r->fds[i];
-        if (fstat(ph, &r->hold) != 0)
-            kept = 0;
-        close(ph);
     }
     r->nfds = kept;
 }
 
 /* The end: close the placeholders lws did not close itself (a number
- * that no longer holds the placeholder belongs to someone else now). */
+ * that no longer holds our placeholder belongs to someone else now), then
+ * the placeholder. */
 static void
 lwsuv_release_held(struct lwsuv_reaper *r)
 {
@@ -115,9 +149,10 @@ lwsuv_release_held(struct lwsuv_reaper *r)
 
     for (size_t i = 0; i < r->nfds; i++)
         if (fstat(r->fds[i], &st) == 0 && st.st_dev == r->hold.st_dev &&
-            st.st_ino == r->hold.st_ino && st.st_rdev == r->hold.st_rdev)
+            st.st_ino == r->hold.st_ino)
             close(r->fds[i]);
     r->nfds = 0;
+    lwsuv_drop_placeholder(r);
 }
 
 static void
@@ -132,6 +167,7 @@ lwsuv_reaper_tick(uv_timer_t *t)
         r->first_done = true;
         r->nfds = 0;
         uv_walk(t->loop, lwsuv_note_poll, r);
+        lwsuv_make_placeholder(r);
         lws_context_destroy(r->ctx);
         lwsuv_hold_closed(r);
         return;
@@ -140,9 +176,12 @@ lwsuv_reaper_tick(uv_timer_t *t)
     uv_walk(t->loop, lwsuv_find_ctx, r);
     if (r->ctx_busy && ++r->ticks < LWSUV_GIVE_UP_MS / LWSUV_TICK_MS)
         return;
-    if (r->ctx_busy)
-        lwsuv_leak_count++; /* leaking beats freeing memory lws may touch */
-    else {
+    if (r->ctx_busy) {
+        /* Leaking beats freeing memory lws may touch; the held numbers
+         * stay held too, since lws may still close them. */
+        lwsuv_leak_count++;
+        lwsuv_drop_placeholder(r);
+    } else {
         lws_context_destroy(r->ctx);
         lwsuv_release_held(r);
     }
@@ -159,6 +198,7 @@ lwsuv_context_destroy(uv_loop_t *loop, struct lws_context *ctx)
         return;
     r = kp_xcalloc(1, sizeof(*r));
     r->ctx = ctx;
+    r->ph = -1;
     uv_timer_init(loop, &r->timer);
     r->timer.data = r;
     uv_timer_start(&r->timer, lwsuv_reaper_tick, 0, LWSUV_TICK_MS);
