@@ -1,5 +1,6 @@
 /*
- * http.c - libcurl multi driven by libuv (see http.h).
+ * http.c - the client, its requests, and the libcurl engine: libcurl
+ * multi driven by libuv (see http.h; the plain engine is http_plain.c).
  *
  * curl tells us which sockets to watch (socket callback) and when to wake
  * it (timer callback); we watch with uv_poll_t / uv_timer_t and hand the
@@ -13,6 +14,7 @@
  * makes no epoll_ctl.
  */
 #include "chain/http.h"
+#include "chain/http_int.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -78,20 +80,9 @@ struct http_easy {
     char errbuf[CURL_ERROR_SIZE];
 };
 
-struct http_request {
-    struct http_client *c;
-    struct http_easy *h;
-    size_t len, max;
-    bool over_limit;
-    bool finishing; /* callback running: cancel is a no-op */
-    uint64_t t0;
-    http_done_fn cb;
-    void *arg;
-    struct http_request *prev, *next;
-};
-
 struct http_client {
     uv_loop_t *loop;
+    struct http_plain *plain;
     CURLM *multi;
     uv_timer_t timer;
     struct http_request *reqs;
@@ -262,14 +253,18 @@ http_req_unlink(struct http_client *c, struct http_request *r)
     c->npending--;
 }
 
-/* Remove from the multi and release everything the request holds. */
+/* Take the request off its engine and release everything it holds. */
 static void
 http_req_destroy(struct http_request *r)
 {
     struct http_client *c = r->c;
 
-    curl_multi_remove_handle(c->multi, r->h->e);
-    http_easy_put(c, r->h);
+    if (r->plain) {
+        http_plain_cancel(r);
+    } else {
+        curl_multi_remove_handle(c->multi, r->h->e);
+        http_easy_put(c, r->h);
+    }
     free(r);
 }
 
@@ -539,6 +534,20 @@ http_finish(struct http_client *c, struct http_request *r, CURLcode rc)
 
 static void http_teardown(struct http_client *c);
 
+void
+http_deliver(struct http_request *r, const struct http_reply *rep)
+{
+    struct http_client *c = r->c;
+
+    http_req_unlink(c, r);
+    r->finishing = true;
+    c->depth++;
+    r->cb(r->arg, rep);
+    free(r);
+    if (--c->depth == 0 && c->dead)
+        http_teardown(c);
+}
+
 static void
 http_check_done(struct http_client *c)
 {
@@ -574,6 +583,7 @@ http_client_new(struct http_client **out, uv_loop_t *loop)
     }
     c = kp_xcalloc(1, sizeof(*c));
     c->loop = loop;
+    c->plain = http_plain_new(loop);
     c->multi = curl_multi_init();
     if (!c->multi)
         http_oom();
@@ -596,6 +606,8 @@ http_client_closed(uv_handle_t *h)
 static void
 http_teardown(struct http_client *c)
 {
+    http_plain_free(c->plain);
+    c->plain = NULL;
     while (c->npool > 0)
         http_easy_free(c->pool[--c->npool]);
     /* Stop curl from calling back into a client that is going away; the
@@ -861,6 +873,7 @@ http_request_start(struct http_client *c, const struct http_req_opts *o,
                    http_done_fn cb, void *arg, struct http_request **out)
 {
     struct http_request *r;
+    struct http_target t;
     const char *method;
     bool fits;
     int rc;
@@ -877,6 +890,14 @@ http_request_start(struct http_client *c, const struct http_req_opts *o,
     r->cb = cb;
     r->arg = arg;
     r->max = o->max_reply;
+    if (!http_proxy_env() && http_plain_takes(o, &t)) {
+        r->t0 = uv_hrtime();
+        http_req_link(c, r);
+        http_plain_start(c->plain, o, method, &t, r);
+        if (out)
+            *out = r;
+        return 0;
+    }
     r->h = http_easy_get(c, o, method, &fits);
     http_setup_easy(r, o, method, fits);
     r->t0 = uv_hrtime();

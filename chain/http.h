@@ -1,12 +1,16 @@
 /*
  * http.h - asynchronous HTTP client on a caller's libuv loop.
  *
- * One struct http_client wraps one libcurl multi handle, driven through
- * curl_multi_socket_action by a uv_poll_t per socket and one uv_timer_t
- * for curl's timeouts. Nothing here blocks the loop: no curl_easy_perform,
- * name resolution goes through curl's threaded resolver. Every request
- * added to the same client shares the multi's connection cache, so
- * requests to the same host reuse kept-alive connections.
+ * Two engines behind one interface (chain/http_int.h). Plain http://
+ * requests - JSON-RPC to a node nearby, the hot path - go over HTTP/1.1
+ * connections of the client's own, kept alive on libuv TCP handles.
+ * Everything else - https://, a proxy named in the environment,
+ * compressed replies, credentials in the URL, or via_curl - goes through
+ * one libcurl multi handle, driven through curl_multi_socket_action by a
+ * uv_poll_t per socket and one uv_timer_t for curl's timeouts. Both keep
+ * connections to the same host alive between requests, and nothing
+ * blocks the loop: no curl_easy_perform, names resolve on libuv's or
+ * curl's threads.
  *
  * Completion callbacks run from the loop, never from inside
  * http_request_start. A callback may start or cancel requests and may free
@@ -48,6 +52,8 @@ struct http_req_opts {
                                     replies over a WAN, but ~10% more CPU
                                     per request even when the server
                                     does not compress */
+    bool via_curl;               /* libcurl even where the plain engine
+                                    would do (tests of both engines) */
 };
 
 /* What a finished request reports. Everything is borrowed for the

@@ -1,9 +1,12 @@
 /* HTTP client (chain/http.c) against a small recording server on the same
- * loop: idle easy handles are reused with the options of their last
- * request, so requests that differ in method, headers, body or
+ * loop, every test once on each engine: the plain one (kept-alive libuv
+ * connections) and libcurl's (via_curl). Idle handles and connections are
+ * reused, so requests that differ in method, headers, body or
  * compression one after the other must each go out exactly as asked, and
  * reply buffers kept between requests must never leak bytes from one
- * reply into the next. */
+ * reply into the next. Failures - refused connections, hung servers,
+ * oversized replies, a kept-alive connection the server drops as the
+ * request arrives - are reported alike by both engines. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -19,6 +22,7 @@
 #include "chain/err.h"
 #include "chain/http.h"
 #include "tests/support/net.h"
+#include "tests/support/proc.h"
 #include "tests/support/uvrun.h"
 
 #define WAIT_MS 5000
@@ -31,6 +35,7 @@ struct seen {
     char method[16];
     char path[64];
     char xa[32], xb[32]; /* values of X-A and X-B, "" if absent */
+    char host[64];       /* value of Host */
     bool accept_encoding;
     bool has_length;
     size_t body_len;
@@ -45,6 +50,7 @@ struct srv {
     struct seen seen[MAX_SEEN];
     int nseen;
     int accepted; /* connections */
+    int vanish;   /* "/vanish" requests still to be answered by closing */
     struct srv_conn *conns;
 };
 
@@ -111,11 +117,41 @@ srv_body(const char *path, int nth, size_t *len)
     return b;
 }
 
+static void srv_conn_close(struct srv_conn *k);
+static void srv_reply(struct srv_conn *k, const struct seen *w);
+
+#define SRV_CHUNKED                                                            \
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"   \
+    "6;ext=1\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n"
+
+/* Special paths: "/hang" gets no reply; "/vanish" gets the connection
+ * closed under it while s->vanish > 0, then "ok"; "/chunked" a chunked
+ * "hello world". Returns: whether the connection is still open. */
+static bool
+srv_special(struct srv_conn *k, const struct seen *w)
+{
+    if (strcmp(w->path, "/hang") == 0)
+        return true;
+    if (strcmp(w->path, "/vanish") == 0 && k->s->vanish > 0) {
+        k->s->vanish--;
+        srv_conn_close(k);
+        return false;
+    }
+    if (strcmp(w->path, "/vanish") == 0) {
+        srv_reply(k, w);
+        return true;
+    }
+    ts_write_copy((uv_stream_t *)&k->tcp, SRV_CHUNKED, strlen(SRV_CHUNKED));
+    return true;
+}
+
 static void
 srv_reply(struct srv_conn *k, const struct seen *w)
 {
     size_t blen, hl;
-    char head[128], *body = srv_body(w->path, k->s->nseen, &blen), *all;
+    char head[128], *body, *all;
+
+    body = srv_body(w->path, k->s->nseen - 1, &blen);
 
     /* "/close": the client is to close the connection after the reply. */
     hl = (size_t)snprintf(
@@ -157,12 +193,19 @@ srv_parse(struct srv_conn *k)
         srv_header(w.xa, sizeof(w.xa), k->buf, "X-A:");
         srv_header(w.xb, sizeof(w.xb), k->buf, "X-B:");
         w.accept_encoding = strcasestr(k->buf, "\nAccept-Encoding:") != NULL;
+        srv_header(w.host, sizeof(w.host), k->buf, "Host:");
         memcpy(w.body, k->buf + hlen,
                w.body_len < sizeof(w.body) - 1 ? w.body_len
                                                : sizeof(w.body) - 1);
-        srv_reply(k, &w);
         if (s->nseen < MAX_SEEN)
             s->seen[s->nseen++] = w;
+        if (!strcmp(w.path, "/hang") || !strcmp(w.path, "/vanish") ||
+            !strcmp(w.path, "/chunked")) {
+            if (!srv_special(k, &w))
+                return;
+        } else {
+            srv_reply(k, &w);
+        }
         memmove(k->buf, k->buf + hlen + w.body_len, k->len - hlen - w.body_len);
         k->len -= hlen + w.body_len;
     }
@@ -233,6 +276,9 @@ srv_accept(uv_stream_t *l, int status)
 
 /* ---- fixture ---- */
 
+/* The engine the tests of this run ask for (set by the setup). */
+static bool via_curl;
+
 struct fx {
     uv_loop_t loop;
     struct srv srv;
@@ -240,8 +286,24 @@ struct fx {
     char url[96];
 };
 
+static int fx_setup_any(void **state);
+
 static int
 fx_setup(void **state)
+{
+    via_curl = false;
+    return fx_setup_any(state);
+}
+
+static int
+fx_setup_curl(void **state)
+{
+    via_curl = true;
+    return fx_setup_any(state);
+}
+
+static int
+fx_setup_any(void **state)
 {
     struct fx *f = calloc(1, sizeof(*f));
 
@@ -325,6 +387,7 @@ req(const char *url, const char *method, const char *body)
         .body_len = body ? strlen(body) : 0,
         .timeout_ms = WAIT_MS,
         .max_reply = 1u << 20,
+        .via_curl = via_curl,
     };
 }
 
@@ -551,23 +614,182 @@ test_http_bad_url(void **state)
     free(g.body);
 }
 
+
+/* Make one request and wait for its callback, whatever it reports. */
+static void
+do_any(struct fx *f, const struct http_req_opts *o, struct got *g)
+{
+    memset(g, 0, sizeof(*g));
+    assert_int_equal(http_request_start(f->c, o, got_cb, g, NULL), 0);
+    assert_int_equal(g->done, 0); /* never from inside the start */
+    assert_true(ts_run_until(&f->loop, got_done, g, WAIT_MS));
+    assert_int_equal(g->done, 1);
+}
+
+/* A chunked reply is put back together; the Host header names host and
+ * port. */
+static void
+test_http_chunked_and_host(void **state)
+{
+    struct fx *f = *state;
+    struct http_req_opts o;
+    struct got g;
+    char host[64];
+
+    snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/chunked",
+             f->srv.port);
+    o = req(f->url, "POST", "{}");
+    for (int i = 0; i < 2; i++) { /* the second on the kept connection */
+        do_request(f, &o, &g);
+        assert_int_equal(g.len, 11);
+        assert_string_equal(g.body, "hello world");
+        free(g.body);
+    }
+    assert_int_equal(f->srv.accepted, 1);
+    snprintf(host, sizeof(host), "127.0.0.1:%d", f->srv.port);
+    assert_string_equal(f->srv.seen[0].host, host);
+    assert_true(f->srv.seen[0].has_length);
+    assert_int_equal(f->srv.seen[0].body_len, 2);
+}
+
+/* A name that resolves (localhost may give ::1 first while the server
+ * listens on 127.0.0.1 only: every address is tried). */
+static void
+test_http_resolves_name(void **state)
+{
+    struct fx *f = *state;
+    struct http_req_opts o;
+    struct got g;
+
+    snprintf(f->url, sizeof(f->url), "http://localhost:%d/p", f->srv.port);
+    o = req(f->url, "POST", "x");
+    do_request(f, &o, &g);
+    assert_string_equal(g.body, "ok");
+    free(g.body);
+}
+
+/* Nobody listens: a transport error that certainly never left, naming
+ * the host and port but not the path. */
+static void
+test_http_connect_refused(void **state)
+{
+    struct fx *f = *state;
+    struct http_req_opts o;
+    struct got g;
+    int port = ts_free_port();
+
+    snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/secret-path", port);
+    o = req(f->url, "POST", "x");
+    do_any(f, &o, &g);
+    assert_int_equal(g.err, KP_ETRANSPORT);
+    assert_false(g.sent);
+    assert_int_equal(g.status, 0);
+    free(g.body);
+}
+
+/* A server that never answers: a timeout after the request was sent;
+ * the next request works on a new connection. */
+static void
+test_http_timeout(void **state)
+{
+    struct fx *f = *state;
+    struct http_req_opts o;
+    struct got g;
+
+    snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/hang", f->srv.port);
+    o = req(f->url, "POST", "x");
+    o.timeout_ms = 200;
+    do_any(f, &o, &g);
+    assert_int_equal(g.err, KP_ETIMEOUT);
+    assert_true(g.sent);
+    free(g.body);
+    snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/p", f->srv.port);
+    o = req(f->url, "POST", "y");
+    do_request(f, &o, &g);
+    assert_string_equal(g.body, "ok");
+    free(g.body);
+    assert_int_equal(f->srv.accepted, 2);
+}
+
+/* A reply above the cap is refused; the cap is exact. */
+static void
+test_http_reply_cap(void **state)
+{
+    struct fx *f = *state;
+    struct http_req_opts o;
+    struct got g;
+
+    snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/size/5000",
+             f->srv.port);
+    o = req(f->url, "POST", "x");
+    o.max_reply = 4999;
+    do_any(f, &o, &g);
+    assert_int_equal(g.err, KP_ELIMIT);
+    free(g.body);
+    o.max_reply = 5000;
+    do_request(f, &o, &g);
+    assert_int_equal(g.len, 5000);
+    free(g.body);
+}
+
+/* The server closes a kept-alive connection as the next request arrives
+ * on it (the race with an idle timeout): the request is sent again on a
+ * fresh connection, once. On a fresh connection the same close is an
+ * error: the server may have acted on the request. */
+static void
+test_http_stale_connection_retried(void **state)
+{
+    struct fx *f = *state;
+    struct http_req_opts o;
+    struct got g;
+
+    snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/p", f->srv.port);
+    o = req(f->url, "POST", "warm");
+    do_request(f, &o, &g);
+    free(g.body);
+    f->srv.vanish = 1;
+    snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/vanish",
+             f->srv.port);
+    o = req(f->url, "POST", "again");
+    do_request(f, &o, &g);
+    assert_string_equal(g.body, "ok");
+    free(g.body);
+    assert_int_equal(f->srv.accepted, 2);
+    assert_int_equal(f->srv.nseen, 3); /* warm, vanished, repeated */
+
+    /* Now on a fresh connection: no second try. */
+    while (f->srv.conns)
+        srv_conn_close(f->srv.conns);
+    ts_run_for(&f->loop, 50);
+    f->srv.vanish = 2;
+    do_any(f, &o, &g);
+    assert_int_equal(g.err, KP_ETRANSPORT);
+    assert_true(g.sent);
+    free(g.body);
+    assert_int_equal(f->srv.nseen, 4);
+}
+
 int
 main(void)
 {
+#define T(fn)                                                                  \
+    cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown),                \
+        {#fn "_curl", fn, fx_setup_curl, fx_teardown, NULL}
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_http_options_do_not_leak, fx_setup,
-                                        fx_teardown),
-        cmocka_unit_test_setup_teardown(test_http_buffers_reused, fx_setup,
-                                        fx_teardown),
-        cmocka_unit_test_setup_teardown(test_http_concurrent_same_url, fx_setup,
-                                        fx_teardown),
-        cmocka_unit_test_setup_teardown(test_http_cancel_then_reuse, fx_setup,
-                                        fx_teardown),
-        cmocka_unit_test_setup_teardown(test_http_connections_end, fx_setup,
-                                        fx_teardown),
-        cmocka_unit_test_setup_teardown(test_http_bad_url, fx_setup,
-                                        fx_teardown),
+        T(test_http_options_do_not_leak),
+        T(test_http_buffers_reused),
+        T(test_http_concurrent_same_url),
+        T(test_http_cancel_then_reuse),
+        T(test_http_connections_end),
+        T(test_http_bad_url),
+        T(test_http_chunked_and_host),
+        T(test_http_resolves_name),
+        T(test_http_connect_refused),
+        T(test_http_timeout),
+        T(test_http_reply_cap),
+        T(test_http_stale_connection_retried),
     };
+#undef T
 
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
