@@ -13,6 +13,12 @@
  * One uv timer serves the connection attempt (its deadline) and the wait
  * between attempts (backoff); a second one ticks while the connection is
  * open (pings, idle check).
+ *
+ * Failover: the client holds its URLs as targets (parsed URL, Host
+ * header, display name) and an index to the current one. The index moves
+ * on when the backoff timer starts the next attempt, not when the failure
+ * happens, so that on_close, ws_name and ws_last_error agree on the URL
+ * that was lost until the next one is tried.
  */
 #include "chain/ws.h"
 
@@ -53,13 +59,20 @@ struct ws_resolve {
     struct ws_client *w; /* NULL once abandoned */
 };
 
+/* One URL of the list. */
+struct ws_target {
+    struct ws_url url;
+    char hosthdr[WS_MAX_HOST + 8];
+    char name[WS_NAME_MAX];
+};
+
 struct ws_client {
     uv_loop_t *loop;
     struct lws_context *ctx;
     struct lws *wsi; /* attached connection, or NULL */
-    struct ws_url url;
-    char hosthdr[WS_MAX_HOST + 8];
-    char name[WS_NAME_MAX];
+    struct ws_target *t;
+    size_t nt;
+    size_t cur; /* index of the target in use or being tried */
     struct ws_opts o;
     char **hdrs;
     size_t nhdrs;
@@ -249,7 +262,8 @@ ws_set_error(struct ws_client *w, const char *fmt, const char *detail)
     char text[WS_TEXT_MAX];
 
     snprintf(text, sizeof(text), fmt, detail != NULL ? detail : "");
-    snprintf(w->last_error, sizeof(w->last_error), "ws: %s: %s", w->name, text);
+    snprintf(w->last_error, sizeof(w->last_error), "ws: %s: %s",
+             w->t[w->cur].name, text);
 }
 
 static void
@@ -299,6 +313,9 @@ ws_on_timer(uv_timer_t *t)
     bool resolving = w->st == WS_RESOLVING;
 
     if (w->st == WS_WAITING) {
+        /* Every wait follows a failed attempt or a lost connection: the
+         * next attempt goes to the next URL. */
+        w->cur = (w->cur + 1) % w->nt;
         ws_attempt(w);
         return;
     }
@@ -379,6 +396,7 @@ ws_tick_ms(const struct ws_client *w)
 static void
 ws_connect_resolved(struct ws_client *w, const struct addrinfo *ai)
 {
+    const struct ws_target *tg = &w->t[w->cur];
     struct lws_client_connect_info ci;
     char addr[64] = "";
     struct lws *wsi;
@@ -392,11 +410,11 @@ ws_connect_resolved(struct ws_client *w, const struct addrinfo *ai)
     memset(&ci, 0, sizeof(ci));
     ci.context = w->ctx;
     ci.address = addr;
-    ci.port = w->url.port;
-    ci.path = w->url.path;
-    ci.host = w->hosthdr;
-    ci.origin = w->hosthdr;
-    ci.ssl_connection = w->url.tls ? LCCSCF_USE_SSL : 0;
+    ci.port = tg->url.port;
+    ci.path = tg->url.path;
+    ci.host = tg->hosthdr;
+    ci.origin = tg->hosthdr;
+    ci.ssl_connection = tg->url.tls ? LCCSCF_USE_SSL : 0;
     ci.local_protocol_name = "kp-ws";
     ci.opaque_user_data = w;
     w->st = WS_CONNECTING;
@@ -438,6 +456,7 @@ ws_on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
 static void
 ws_attempt(struct ws_client *w)
 {
+    const struct ws_url *u = &w->t[w->cur].url;
     struct addrinfo hints;
     struct ws_resolve *r = kp_xcalloc(1, sizeof(*r));
     char port[8];
@@ -445,14 +464,14 @@ ws_attempt(struct ws_client *w)
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    snprintf(port, sizeof(port), "%u", (unsigned)w->url.port);
+    snprintf(port, sizeof(port), "%u", (unsigned)u->port);
     w->stats.attempts++;
     w->st = WS_RESOLVING;
     uv_timer_start(&w->timer, ws_on_timer, w->o.connect_timeout_ms, 0);
     r->w = w;
     r->req.data = r;
     w->res = r;
-    if (uv_getaddrinfo(w->loop, &r->req, ws_on_resolved, w->url.host, port,
+    if (uv_getaddrinfo(w->loop, &r->req, ws_on_resolved, u->host, port,
                        &hints) != 0) {
         w->res = NULL;
         free(r);
@@ -644,8 +663,9 @@ ws_start_lws(struct ws_client *w)
      * context holds one connection. */
     info.fd_limit_per_thread = 16;
     info.timeout_secs = (w->o.connect_timeout_ms + 999) / 1000;
-    if (w->url.tls)
-        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    for (size_t i = 0; i < w->nt; i++)
+        if (w->t[i].url.tls)
+            info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     return lwsuv_context_new(&w->ctx, w->loop, &info);
 }
 
@@ -675,27 +695,75 @@ ws_free_headers(struct ws_client *w)
 }
 
 static void
-ws_names(struct ws_client *w)
+ws_target_names(struct ws_target *tg)
 {
-    bool v6 = strchr(w->url.host, ':') != NULL;
+    const struct ws_url *u = &tg->url;
+    bool v6 = strchr(u->host, ':') != NULL;
     const char *lb = v6 ? "[" : "", *rb = v6 ? "]" : "";
 
-    snprintf(w->name, sizeof(w->name), "%s://%s%s%s:%u",
-             w->url.tls ? "wss" : "ws", lb, w->url.host, rb,
-             (unsigned)w->url.port);
-    if (w->url.port_given)
-        snprintf(w->hosthdr, sizeof(w->hosthdr), "%s%s%s:%u", lb, w->url.host,
-                 rb, (unsigned)w->url.port);
+    snprintf(tg->name, sizeof(tg->name), "%s://%s%s%s:%u",
+             u->tls ? "wss" : "ws", lb, u->host, rb, (unsigned)u->port);
+    if (u->port_given)
+        snprintf(tg->hosthdr, sizeof(tg->hosthdr), "%s%s%s:%u", lb, u->host, rb,
+                 (unsigned)u->port);
     else
-        snprintf(w->hosthdr, sizeof(w->hosthdr), "%s%s%s", lb, w->url.host, rb);
+        snprintf(tg->hosthdr, sizeof(tg->hosthdr), "%s%s%s", lb, u->host, rb);
+}
+
+/* Parse every URL (nurls in range) into a target.
+ * Returns: 0, or the error of the first bad URL (its index in *bad). */
+static int
+ws_targets_parse(struct ws_target *t, size_t *bad, const char *const *urls,
+                 size_t nurls)
+{
+    int rc;
+
+    for (size_t i = 0; i < nurls; i++) {
+        if ((rc = ws_url_parse(&t[i].url, urls != NULL ? urls[i] : NULL))) {
+            *bad = i;
+            return rc;
+        }
+        ws_target_names(&t[i]);
+    }
+    return 0;
 }
 
 int
-ws_client_new(struct ws_client **out, uv_loop_t *loop, const char *url,
-              const struct ws_opts *o)
+ws_urls_check(size_t *bad, const char *const *urls, size_t nurls)
+{
+    struct ws_target *t;
+    int rc;
+
+    assert(bad != NULL);
+    if (nurls == 0 || nurls > WS_MAX_URLS) {
+        *bad = nurls;
+        return KP_ERANGE;
+    }
+    t = kp_xcalloc(nurls, sizeof(*t));
+    rc = ws_targets_parse(t, bad, urls, nurls);
+    kp_wipe(t, nurls * sizeof(*t)); /* the paths may hold API keys */
+    free(t);
+    return rc;
+}
+
+/* URLs may carry API keys. */
+static void
+ws_free_targets(struct ws_client *w)
+{
+    if (w->t != NULL)
+        kp_wipe(w->t, w->nt * sizeof(*w->t));
+    free(w->t);
+    w->t = NULL;
+    w->nt = 0;
+}
+
+int
+ws_client_new(struct ws_client **out, uv_loop_t *loop, const char *const *urls,
+              size_t nurls, const struct ws_opts *o)
 {
     struct ws_opts def;
     struct ws_client *w;
+    size_t bad;
     int rc;
 
     assert(out != NULL && loop != NULL);
@@ -706,17 +774,22 @@ ws_client_new(struct ws_client **out, uv_loop_t *loop, const char *url,
     }
     if ((rc = ws_check_opts(o)) != 0)
         return rc;
+    if (nurls == 0 || nurls > WS_MAX_URLS)
+        return KP_ERANGE;
     w = kp_xcalloc(1, sizeof(*w));
-    if ((rc = ws_url_parse(&w->url, url)) != 0) {
+    w->t = kp_xcalloc(nurls, sizeof(*w->t));
+    w->nt = nurls;
+    if ((rc = ws_targets_parse(w->t, &bad, urls, nurls)) != 0) {
+        ws_free_targets(w);
         free(w);
         return rc;
     }
     w->loop = loop;
     ws_copy_opts(w, o);
-    ws_names(w);
     w->rng = o->seed ? o->seed : (uv_hrtime() | 1);
     if ((rc = ws_start_lws(w)) != 0) {
         ws_free_headers(w);
+        ws_free_targets(w);
         free(w);
         return rc;
     }
@@ -794,7 +867,14 @@ const char *
 ws_name(const struct ws_client *w)
 {
     assert(w != NULL);
-    return w->name;
+    return w->t[w->cur].name;
+}
+
+size_t
+ws_url_index(const struct ws_client *w)
+{
+    assert(w != NULL);
+    return w->cur;
 }
 
 const char *
@@ -833,6 +913,7 @@ ws_client_free(struct ws_client *w)
     free(w->rx);
     w->rx = NULL;
     ws_free_headers(w);
+    ws_free_targets(w);
     uv_timer_stop(&w->timer);
     uv_timer_stop(&w->tick);
     uv_close((uv_handle_t *)&w->timer, ws_handle_closed);

@@ -1,11 +1,15 @@
 /*
  * ws.h - WebSocket client on a caller's libuv loop (libwebsockets).
  *
- * One client keeps one connection to one ws:// or wss:// URL up: it
- * connects, and whenever the connection fails or drops it reconnects
- * after an exponential backoff with jitter (reset once a message arrives
- * on a new connection). Host names are resolved with uv_getaddrinfo (on
- * libuv's thread pool), so nothing blocks the loop.
+ * One client keeps one connection up to one of an ordered list of ws://
+ * or wss:// URLs (the same stream from several nodes): it connects to the
+ * first, and whenever an attempt fails or an open connection drops it
+ * tries the next URL in the list (round robin, back to the first after
+ * the last) after an exponential backoff with jitter. The backoff grows
+ * with the failures in a row over the whole list, so a list of dead nodes
+ * is not hammered, and resets once a message arrives on a connection.
+ * Host names are resolved with uv_getaddrinfo (on libuv's thread pool),
+ * so nothing blocks the loop.
  *
  * Liveness: a ping goes out every ping_ms; a connection on which nothing
  * (message, pong) arrived for idle_timeout_ms is dropped and replaced.
@@ -17,7 +21,7 @@
  * Handler calls come from the loop. From inside any of them the caller
  * may send, or free the client.
  *
- * URLs may hold API keys (in the path or query): the display name and
+ * URLs may hold API keys (in the path or query): the display names and
  * every error text show "scheme://host:port" only.
  */
 #ifndef KP_CHAIN_WS_H
@@ -34,6 +38,7 @@ struct ws_client;
 #define WS_MAX_HOST 256  /* bytes of a host name, with the NUL */
 #define WS_MAX_PATH 2048 /* bytes of path + query, with the NUL */
 #define WS_MAX_HEADERS 16
+#define WS_MAX_URLS 16                  /* URLs per client */
 #define WS_NAME_MAX 300                 /* display name, with the NUL */
 #define WS_MAX_MESSAGE_CAP (256u << 20) /* largest max_message accepted */
 
@@ -47,21 +52,24 @@ struct ws_opts {
     size_t max_message;          /* bytes per message in (default 4 MiB) */
     size_t max_queue;            /* bytes waiting to go out (default 1 MiB) */
     const char *const *headers;  /* extra handshake "Name: value" lines
-                                    (e.g. auth), copied, never shown */
+                                    (e.g. auth), sent to every URL;
+                                    copied, never shown */
     size_t nheaders;
     uint64_t seed; /* jitter PRNG seed; 0: from the clock */
 };
 
 /* Called from the loop. Any member may be NULL. */
 struct ws_handler {
-    /* The connection is open (after every reconnect, too). */
+    /* The connection is open (after every reconnect, too); ws_name and
+     * ws_url_index tell to which URL. */
     void (*on_open)(void *arg);
     /* A complete message, NUL-terminated for convenience (text may still
      * hold NULs; use len). Borrowed for the call. */
     void (*on_message)(void *arg, const char *msg, size_t len);
     /* An open connection was lost: `err` is KP_ETRANSPORT (closed or
      * reset), KP_ETIMEOUT (idle), KP_ELIMIT (message over the cap) or
-     * KP_EINVAL (protocol error); `text` one line. A reconnect follows. */
+     * KP_EINVAL (protocol error); `text` one line. ws_name still names
+     * the URL lost; a reconnect to the next URL follows. */
     void (*on_close)(void *arg, int err, const char *text);
 };
 
@@ -97,14 +105,25 @@ void ws_opts_init(struct ws_opts *o);
  * Out: u   In: url */
 int ws_url_parse(struct ws_url *u, const char *url);
 
-/* Create a client for `url` on `loop`; it does not connect before
- * ws_start. `o` NULL: defaults. Strings in `o` are copied.
- * Returns: 0; KP_EINVAL (bad URL, bad header line); KP_ERANGE (an option
- *          out of range: zero or over WS_MAX_MESSAGE_CAP max_message,
- *          more than WS_MAX_HEADERS headers, base > max backoff);
- *          KP_EIO (lws cannot start on the loop).
- * Out: *out   In: loop, url, o */
-int ws_client_new(struct ws_client **out, uv_loop_t *loop, const char *url,
+/* Check a list of URLs as ws_client_new does: each must pass
+ * ws_url_parse.
+ * Returns: 0; KP_ERANGE if nurls is 0 or over WS_MAX_URLS (*bad = nurls);
+ *          otherwise ws_url_parse's error for the first bad URL, whose
+ *          index is in *bad (a NULL entry is KP_EINVAL).
+ * Out: *bad (untouched on success)   In: urls, nurls */
+int ws_urls_check(size_t *bad, const char *const *urls, size_t nurls);
+
+/* Create a client for the `nurls` URLs at `urls`, in order of preference,
+ * on `loop`; it does not connect before ws_start. `o` NULL: defaults. The
+ * URLs and the strings in `o` are copied.
+ * Returns: 0; KP_EINVAL (a bad URL - ws_urls_check tells which -, a bad
+ *          header line); KP_ERANGE (a URL count or an option out of
+ *          range: zero or over WS_MAX_MESSAGE_CAP max_message, more than
+ *          WS_MAX_HEADERS headers, base > max backoff, host or path too
+ *          long); KP_EIO (lws cannot start on the loop).
+ * Out: *out   In: loop, urls, nurls, o */
+int ws_client_new(struct ws_client **out, uv_loop_t *loop,
+                  const char *const *urls, size_t nurls,
                   const struct ws_opts *o);
 
 /* Set who hears about the connection (copied; NULL: nobody). May be
@@ -127,8 +146,14 @@ bool ws_is_open(const struct ws_client *w);
 /* Returns: the counters, valid until the client is freed. */
 const struct ws_stats *ws_stats(const struct ws_client *w);
 
-/* Returns: "ws[s]://host:port", never the path or a secret. */
+/* Returns: "ws[s]://host:port" of the current URL (open, being tried, or,
+ * between attempts, the one that failed last), never the path or a
+ * secret. Valid until the client is freed (a later failover does not
+ * change the text returned before). */
 const char *ws_name(const struct ws_client *w);
+
+/* Returns: the index in the creation list of the URL ws_name names. */
+size_t ws_url_index(const struct ws_client *w);
 
 /* Returns: the text of the last failure ("" if none). */
 const char *ws_last_error(const struct ws_client *w);

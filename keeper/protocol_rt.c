@@ -350,26 +350,40 @@ proto_rt_tick(struct proto_rt *p, uint64_t now_ns)
     actions_on_head(p, false);
 }
 
-/* A WebSocket client for the first chain.ws endpoint, if any; the event
- * stream starts it. */
+/* The client keeps a list at least as long as the config allows. */
+_Static_assert(CFG_MAX_WS <= WS_MAX_URLS, "chain.ws longer than a ws list");
+
+/* A WebSocket client for the chain.ws endpoints, if any, tried in the
+ * order configured (a failed or lost connection moves it to the next);
+ * the event stream starts it. */
 static int
 ws_build(struct proto_rt *p, char *err, size_t errcap)
 {
     const struct cfg_chain *ch = &p->pc->chain;
+    const char *urls[CFG_MAX_WS];
     struct ws_opts o;
+    size_t bad = 0;
     int rc;
 
     if (ch->n_ws == 0 || p->d->o.once)
         return 0;
+    for (size_t i = 0; i < ch->n_ws; i++)
+        urls[i] = ch->ws[i].url.value;
+    if ((rc = ws_urls_check(&bad, urls, ch->n_ws)) != 0) {
+        snprintf(err, errcap, "%s: WebSocket %s: %s", p->pc->name,
+                 bad < ch->n_ws ? ch->ws[bad].name : "endpoints",
+                 kp_strerror(rc));
+        return rc;
+    }
     ws_opts_init(&o);
     o.backoff_max_ms = DAEMON_WS_BACKOFF_MAX_MS;
     o.connect_timeout_ms = clamp_u32(ch->request_timeout_ms);
     if (ch->max_reply_bytes != 0)
         o.max_message = (size_t)ch->max_reply_bytes;
-    rc = ws_client_new(&p->ws, &p->d->loop, ch->ws[0].url.value, &o);
+    rc = ws_client_new(&p->ws, &p->d->loop, urls, ch->n_ws, &o);
     if (rc != 0)
-        snprintf(err, errcap, "%s: WebSocket %s: %s", p->pc->name,
-                 ch->ws[0].name, kp_strerror(rc));
+        snprintf(err, errcap, "%s: WebSocket client: %s", p->pc->name,
+                 kp_strerror(rc));
     return rc;
 }
 
@@ -389,9 +403,14 @@ stream_start(struct proto_rt *p)
     events_opts_init(&eo);
     eo.poll_ms = poll > 0 && poll <= UINT32_MAX ? (uint32_t)poll : eo.poll_ms;
     eo.max_log_data = ORACLES_LOG_DATA_MAX;
+    /* With a WebSocket, `endpoint` is the first of ws_endpoints to be
+     * tried; the client moves down the list on failures, and /status
+     * names the one in use. */
     log_info("chain", "following heads and logs", "protocol", p->pc->name,
              "transport", p->ws != NULL ? "ws" : "http", "endpoint",
-             p->ws != NULL ? ws_name(p->ws) : "rpc", LOG_U64("filters", nf));
+             p->ws != NULL ? ws_name(p->ws) : "rpc",
+             LOG_U64("ws_endpoints", p->ws != NULL ? p->pc->chain.n_ws : 0),
+             LOG_U64("filters", nf));
     return events_new(&p->events, &p->d->loop, p->rpc, p->ws, f, nf, &eo, &cb,
                       p);
 }

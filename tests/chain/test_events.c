@@ -186,7 +186,8 @@ fx_start(struct fx *f, enum ws_mode mode, struct events_opts *o)
             f->px_on = true;
             snprintf(url, sizeof(url), "ws://127.0.0.1:%d", f->px.port);
         }
-        assert_int_equal(ws_client_new(&f->ws, &f->loop, url, &wo), 0);
+        assert_int_equal(
+            ws_client_new(&f->ws, &f->loop, &(const char *){url}, 1, &wo), 0);
     }
     assert_int_equal(
         events_new(&f->ev, &f->loop, f->rpc, f->ws, fl, 3, o, &cbs, f), 0);
@@ -544,7 +545,9 @@ test_heads_only(void **state)
     struct ws_opts wo;
 
     ws_opts_init(&wo);
-    assert_int_equal(ws_client_new(&f->ws, &f->loop, evt_node.ws, &wo), 0);
+    assert_int_equal(
+        ws_client_new(&f->ws, &f->loop, &(const char *){evt_node.ws}, 1, &wo),
+        0);
     assert_int_equal(events_new(&f->ev, &f->loop, f->rpc, f->ws, NULL, 0, &o,
                                 &(struct events_callbacks){on_head, NULL, NULL},
                                 f),

@@ -148,7 +148,8 @@ fx_start(struct fx *f, struct events_opts *o)
     wo.backoff_base_ms = 20;
     wo.backoff_max_ms = 100;
     snprintf(url, sizeof(url), "ws://127.0.0.1:%d", f->srv.port);
-    assert_int_equal(ws_client_new(&f->ws, &f->loop, url, &wo), 0);
+    assert_int_equal(
+        ws_client_new(&f->ws, &f->loop, &(const char *){url}, 1, &wo), 0);
     assert_int_equal(
         events_new(&f->ev, &f->loop, f->rpc, f->ws, &fl, 1, o, &cbs, f), 0);
 }

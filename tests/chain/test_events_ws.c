@@ -118,7 +118,8 @@ wfx_client(struct wfx *f, bool proxied, const struct ws_opts *o)
     } else {
         snprintf(url, sizeof(url), "%s", evt_node.ws);
     }
-    assert_int_equal(ws_client_new(&f->w, &f->loop, url, o), 0);
+    assert_int_equal(ws_client_new(&f->w, &f->loop, &(const char *){url}, 1, o),
+                     0);
     ws_set_handler(f->w, &handler, f);
     assert_int_equal(ws_start(f->w), 0);
     assert_int_equal(ws_start(f->w), KP_ESTATE);
@@ -219,7 +220,8 @@ test_backoff_while_down(void **state)
         char url[64];
 
         snprintf(url, sizeof(url), "ws://127.0.0.1:%d", f->px.port);
-        assert_int_equal(ws_client_new(&f->w, &f->loop, url, &o), 0);
+        assert_int_equal(
+            ws_client_new(&f->w, &f->loop, &(const char *){url}, 1, &o), 0);
     }
     ws_set_handler(f->w, &handler, f);
     assert_int_equal(ws_start(f->w), 0);
@@ -287,7 +289,8 @@ test_connect_timeout(void **state)
         char url[64];
 
         snprintf(url, sizeof(url), "ws://127.0.0.1:%d", f->px.port);
-        assert_int_equal(ws_client_new(&f->w, &f->loop, url, &o), 0);
+        assert_int_equal(
+            ws_client_new(&f->w, &f->loop, &(const char *){url}, 1, &o), 0);
     }
     ws_set_handler(f->w, &handler, f);
     ws_start(f->w);
@@ -370,28 +373,30 @@ test_misuse(void **state)
     struct ws_opts o;
     const char *bad_hdr[] = {"NoColon"};
     const char *crlf_hdr[] = {"X-A: b\r\nX-B: c"};
+    const char *https[] = {"https://h"}, *h[] = {"ws://h"};
+    const char *closed[] = {"ws://127.0.0.1:1"};
 
     (void)state;
     uv_loop_init(&loop);
-    assert_int_equal(ws_client_new(&w, &loop, "https://h", NULL), KP_EINVAL);
+    assert_int_equal(ws_client_new(&w, &loop, https, 1, NULL), KP_EINVAL);
     assert_null(w);
     ws_opts_init(&o);
     o.max_message = 0;
-    assert_int_equal(ws_client_new(&w, &loop, "ws://h", &o), KP_ERANGE);
+    assert_int_equal(ws_client_new(&w, &loop, h, 1, &o), KP_ERANGE);
     ws_opts_init(&o);
     o.backoff_base_ms = 5000;
     o.backoff_max_ms = 100;
-    assert_int_equal(ws_client_new(&w, &loop, "ws://h", &o), KP_ERANGE);
+    assert_int_equal(ws_client_new(&w, &loop, h, 1, &o), KP_ERANGE);
     ws_opts_init(&o);
     o.headers = bad_hdr;
     o.nheaders = 1;
-    assert_int_equal(ws_client_new(&w, &loop, "ws://h", &o), KP_EINVAL);
+    assert_int_equal(ws_client_new(&w, &loop, h, 1, &o), KP_EINVAL);
     o.headers = crlf_hdr;
-    assert_int_equal(ws_client_new(&w, &loop, "ws://h", &o), KP_EINVAL);
+    assert_int_equal(ws_client_new(&w, &loop, h, 1, &o), KP_EINVAL);
     o.nheaders = WS_MAX_HEADERS + 1;
-    assert_int_equal(ws_client_new(&w, &loop, "ws://h", &o), KP_ERANGE);
+    assert_int_equal(ws_client_new(&w, &loop, h, 1, &o), KP_ERANGE);
     /* A client never started, freed at once. */
-    assert_int_equal(ws_client_new(&w, &loop, "ws://127.0.0.1:1", NULL), 0);
+    assert_int_equal(ws_client_new(&w, &loop, closed, 1, NULL), 0);
     assert_false(ws_is_open(w));
     assert_string_equal(ws_last_error(w), "");
     ws_client_free(w);
