@@ -512,7 +512,8 @@ ws_on_established(struct ws_client *w)
 
     uv_timer_stop(&w->timer);
     w->st = WS_OPEN;
-    w->stats.connects++;
+    if (w->stats.connects++ > 0)
+        w->stats.reconnects[w->cur]++;
     w->last_rx_ms = w->last_ping_ms = now;
     if (w->o.ping_ms > 0 || w->o.idle_timeout_ms > 0)
         uv_timer_start(&w->tick, ws_on_tick, ws_tick_ms(w), ws_tick_ms(w));

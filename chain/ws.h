@@ -85,6 +85,9 @@ struct ws_stats {
     uint64_t oversized; /* messages over max_message */
     uint64_t pings;
     uint64_t dropped_out; /* messages not queued: queue full or closed */
+    uint64_t reconnects[WS_MAX_URLS]; /* handshakes completed per URL
+                                         index, the client's first one
+                                         not counted */
 };
 
 /* Parts of a WebSocket URL. */

@@ -166,8 +166,10 @@ struct proto_rt {
     struct metric *m_head_block, *m_head_age;
     struct obs_endpoint obs[CFG_MAX_RPC];
     size_t nobs;
-    struct metric *m_ws_reconnects, *m_backfilled; /* NULL: none */
-    uint64_t seen_ws_reconnects, seen_backfilled;
+    struct metric *m_ws_reconnects[CFG_MAX_WS]; /* per chain.ws endpoint */
+    uint64_t seen_ws_reconnects[CFG_MAX_WS];
+    struct metric *m_backfilled; /* NULL: none */
+    uint64_t seen_backfilled;
 
     bool once_reported; /* --once: the summary line is out */
     bool once_ok;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "chain/err.h"
+#include "chain/ws.h"
 #include "keeper/daemon_int.h"
 #include "keeper/log.h"
 
@@ -43,9 +44,9 @@ obs_attach(struct proto_rt *p)
     }
     /* The event stream's counters (--once has no stream and no
      * registry). */
-    if (p->pc->chain.n_ws > 0)
-        metrics_series(reg, &p->m_ws_reconnects, METRIC_WS_RECONNECTS_TOTAL,
-                       METRIC_LABELS(p->pc->chain.ws[0].name));
+    for (size_t i = 0; i < p->pc->chain.n_ws; i++)
+        metrics_series(reg, &p->m_ws_reconnects[i], METRIC_WS_RECONNECTS_TOTAL,
+                       METRIC_LABELS(p->pc->chain.ws[i].name));
     metrics_series(reg, &p->m_backfilled, METRIC_BACKFILLED_LOGS_TOTAL,
                    METRIC_LABELS(p->chain_label));
 }
@@ -142,8 +143,14 @@ obs_sync_events(struct proto_rt *p)
     if (p->events == NULL)
         return;
     st = events_stats(p->events);
-    if (p->m_ws_reconnects != NULL)
-        add_delta(p->m_ws_reconnects, &p->seen_ws_reconnects, st->reconnects);
+    if (p->ws != NULL) {
+        const struct ws_stats *ws = ws_stats(p->ws);
+
+        for (size_t i = 0; i < p->pc->chain.n_ws; i++)
+            if (p->m_ws_reconnects[i] != NULL)
+                add_delta(p->m_ws_reconnects[i], &p->seen_ws_reconnects[i],
+                          ws->reconnects[i]);
+    }
     if (p->m_backfilled != NULL)
         add_delta(p->m_backfilled, &p->seen_backfilled, st->backfilled_logs);
 }
