@@ -335,6 +335,14 @@ fx_teardown(void **state)
     return rc == 0 ? 0 : -1;
 }
 
+/* Point f->url at `path` on the test server. */
+static void
+fx_url(struct fx *f, const char *path)
+{
+    snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d%s", f->srv.port,
+             path);
+}
+
 /* One reply, copied out of the callback. */
 struct got {
     int done;
@@ -405,7 +413,7 @@ test_http_options_do_not_leak(void **state)
     const struct seen *s = f->srv.seen;
     struct got g;
 
-    snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/p", f->srv.port);
+    fx_url(f, "/p");
     o = req(f->url, "POST", "first body");
     o.headers = ha;
     o.nheaders = 1;
@@ -540,7 +548,7 @@ test_http_cancel_then_reuse(void **state)
     struct http_req_opts o;
     struct got g = {0}, never = {0};
 
-    snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/p", f->srv.port);
+    fx_url(f, "/p");
     o = req(f->url, "POST", "cancelled");
     assert_int_equal(http_request_start(f->c, &o, got_cb, &never, &r), 0);
     assert_non_null(r);
@@ -564,14 +572,14 @@ test_http_connections_end(void **state)
     struct http_req_opts o;
     struct got g;
 
-    snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/close", f->srv.port);
+    fx_url(f, "/close");
     o = req(f->url, "POST", "a");
     for (int i = 0; i < 3; i++) {
         do_request(f, &o, &g);
         free(g.body);
     }
     assert_int_equal(f->srv.accepted, 3);
-    snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/p", f->srv.port);
+    fx_url(f, "/p");
     o = req(f->url, "POST", "b");
     do_request(f, &o, &g);
     free(g.body);
@@ -607,7 +615,7 @@ test_http_bad_url(void **state)
     assert_false(g.sent);
     assert_int_equal(g.status, 0);
     free(g.body);
-    snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/p", f->srv.port);
+    fx_url(f, "/p");
     o = req(f->url, "POST", "y");
     do_request(f, &o, &g);
     assert_string_equal(g.body, "ok");
@@ -636,8 +644,7 @@ test_http_chunked_and_host(void **state)
     struct got g;
     char host[64];
 
-    snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/chunked",
-             f->srv.port);
+    fx_url(f, "/chunked");
     o = req(f->url, "POST", "{}");
     for (int i = 0; i < 2; i++) { /* the second on the kept connection */
         do_request(f, &o, &g);
@@ -696,14 +703,14 @@ test_http_timeout(void **state)
     struct http_req_opts o;
     struct got g;
 
-    snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/hang", f->srv.port);
+    fx_url(f, "/hang");
     o = req(f->url, "POST", "x");
     o.timeout_ms = 200;
     do_any(f, &o, &g);
     assert_int_equal(g.err, KP_ETIMEOUT);
     assert_true(g.sent);
     free(g.body);
-    snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/p", f->srv.port);
+    fx_url(f, "/p");
     o = req(f->url, "POST", "y");
     do_request(f, &o, &g);
     assert_string_equal(g.body, "ok");
@@ -719,8 +726,7 @@ test_http_reply_cap(void **state)
     struct http_req_opts o;
     struct got g;
 
-    snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/size/5000",
-             f->srv.port);
+    fx_url(f, "/size/5000");
     o = req(f->url, "POST", "x");
     o.max_reply = 4999;
     do_any(f, &o, &g);
@@ -743,13 +749,12 @@ test_http_stale_connection_retried(void **state)
     struct http_req_opts o;
     struct got g;
 
-    snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/p", f->srv.port);
+    fx_url(f, "/p");
     o = req(f->url, "POST", "warm");
     do_request(f, &o, &g);
     free(g.body);
     f->srv.vanish = 1;
-    snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/vanish",
-             f->srv.port);
+    fx_url(f, "/vanish");
     o = req(f->url, "POST", "again");
     do_request(f, &o, &g);
     assert_string_equal(g.body, "ok");
