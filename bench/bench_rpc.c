@@ -1,63 +1,24 @@
 /* RPC client overhead: eth_chainId through rpc_call on a libuv loop versus
  * the same request written by hand on a raw keep-alive socket, both to a
  * local anvil. The two alternate batch by batch; the overhead is the
- * median of the per-batch differences. Needs anvil
- * (KP_SOURCE_DIR/node_modules/.bin/anvil, or ./node_modules/.bin/anvil);
- * without it the benchmark says so and exits 0. */
+ * median of the per-batch differences. Needs anvil (started as the
+ * tests start it, tests/support/anvil.h); without it the benchmark says
+ * so and exits 0. */
 #include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench/bench.h"
 #include "chain/rpc.h"
+#include "tests/support/anvil.h"
 
 #define REQ_BODY                                                               \
     "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_chainId\",\"params\":[]}"
-
-static int
-bench_free_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
-static pid_t
-bench_spawn_anvil(const char *bin, int port)
-{
-    char p[16];
-    pid_t parent = getpid(), pid;
-
-    snprintf(p, sizeof(p), "%d", port);
-    if ((pid = fork()) != 0)
-        return pid;
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)
-        _exit(1);
-    int fd = open("/dev/null", O_RDWR);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    execl(bin, bin, "--host", "127.0.0.1", "--port", p, (char *)NULL);
-    _exit(127);
-}
 
 /* Connect, retrying until anvil listens (bounded). Returns: fd or -1. */
 static int
@@ -243,21 +204,13 @@ bench_run(int port)
 int
 main(void)
 {
-    const char *src = getenv("KP_SOURCE_DIR");
-    char bin[4096];
-    int port;
-    pid_t pid;
+    struct ts_anvil node;
 
-    snprintf(bin, sizeof(bin), "%s/node_modules/.bin/anvil", src ? src : ".");
-    if (access(bin, X_OK) != 0 || (port = bench_free_port()) < 0) {
-        printf("bench_rpc skipped: no anvil at %s\n", bin);
+    if (ts_anvil_start(&node, NULL) != 0) {
+        printf("bench_rpc skipped: anvil did not start\n");
         return 0;
     }
-    if ((pid = bench_spawn_anvil(bin, port)) < 0)
-        return 1;
-    bench_run(port);
-    kill(pid, SIGKILL);
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-        ;
+    bench_run(node.port);
+    ts_anvil_stop(&node);
     return 0;
 }
