@@ -57,6 +57,7 @@ struct http_request {
     uint32_t connect_timeout_ms;  /* per connection attempt */
     bool head;                    /* HEAD: no reply body */
     bool retried;                 /* already moved to a fresh connection */
+    bool sent_before;             /* the first attempt may have left */
     char errtext[160];
 };
 

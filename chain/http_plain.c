@@ -39,6 +39,8 @@
  * be the one to find out. */
 #define PLAIN_IDLE_MS 118000u
 #define PLAIN_RBUF (64u * 1024u)
+/* Reply buffers above this size are not kept by idle connections. */
+#define PLAIN_KEEP_BUF (64u * 1024u)
 #define PLAIN_HOST_MAX 255
 
 enum pconn_state {
@@ -64,6 +66,7 @@ struct http_pconn {
     bool tcp_init;    /* tcp initialised (closes with the connection) */
     bool reused;      /* a reply was read on it before this request */
     bool failing;     /* timer armed to report `fail_*` */
+    bool writing;     /* uv_write of the request in flight */
     int fail_err;     /* KP_E* to report */
     bool fail_sent;
     struct addrinfo *ai, *ai_next; /* addresses to try, owned */
@@ -382,7 +385,7 @@ pconn_deliver(struct http_pconn *k, int err, bool sent)
         .body_len = k->resp.body_len,
         .elapsed_us = (uv_hrtime() - r->t0) / 1000u,
         .errtext = err ? r->errtext : "",
-        .sent = sent,
+        .sent = sent || r->sent_before,
     };
 
     k->r = NULL;
@@ -422,6 +425,7 @@ pconn_fail(struct http_pconn *k, int err, bool sent)
         struct http_pconn *n = pconn_new(p, &t);
 
         r->retried = true;
+        r->sent_before = sent;
         n->r = r;
         r->pc = n;
         /* The new connection resolves and connects like any other. */
@@ -477,6 +481,11 @@ pconn_idle(struct http_pconn *k)
         if (old)
             pconn_close(old);
     }
+    if (k->resp.body_cap > PLAIN_KEEP_BUF) {
+        /* Like the curl engine: big buffers are not kept idle. */
+        http_resp_free(&k->resp);
+        http_resp_init(&k->resp, 1, false);
+    }
     k->state = PC_IDLE;
     k->reused = true;
     p->nidle++;
@@ -492,9 +501,13 @@ pconn_idle(struct http_pconn *k)
 static void
 pconn_reply_done(struct http_pconn *k, bool leftover)
 {
-    bool keep = k->resp.keep_alive && !leftover;
+    /* A reply before the request is all written (an early error): libuv
+     * still writes from r->wire, freed below; closing the connection
+     * cancels that write. */
+    bool keep = k->resp.keep_alive && !leftover && !k->writing;
 
     uv_timer_stop(&k->timer);
+    k->failing = false;
     /* Still busy while the callback runs: a request it starts must not
      * take `k` and overwrite the reply being read. The callback may free
      * the client, which closes `k`. */
@@ -563,6 +576,7 @@ pconn_on_write(uv_write_t *w, int status)
         return;
     }
     k->open--;
+    k->writing = false;
     if (status < 0 && k->r) {
         pconn_set_error(k->r, "send to", k, uv_strerror(status));
         pconn_fail(k, KP_ETRANSPORT, true);
@@ -600,12 +614,38 @@ pconn_write(struct http_pconn *k)
         pconn_fail_later(k, KP_ETRANSPORT, true);
         return;
     }
+    k->writing = true;
     k->open++;
 }
 
 /* ---- connecting ---- */
 
 static void pconn_try_next(struct http_pconn *k);
+
+/* The attempt on `k` failed: move its request to a fresh socket for the
+ * next resolved address (a socket whose connect failed cannot be reused).
+ * Returns: whether there was one. */
+static bool
+pconn_next_address(struct http_pconn *k)
+{
+    struct http_target t = {
+        .host = k->host, .host_len = strlen(k->host), .port = k->port};
+    struct http_pconn *n;
+
+    if (!k->ai_next || k->p->dead)
+        return false;
+    n = pconn_new(k->p, &t);
+    n->ai = k->ai;
+    n->ai_next = k->ai_next;
+    k->ai = k->ai_next = NULL;
+    n->r = k->r;
+    n->r->pc = n;
+    k->r = NULL;
+    http_resp_reset(&n->resp, n->r->max, n->r->head);
+    pconn_close(k);
+    pconn_try_next(n);
+    return true;
+}
 
 static void
 pconn_on_connect(uv_connect_t *req, int status)
@@ -616,24 +656,8 @@ pconn_on_connect(uv_connect_t *req, int status)
         return;
     if (status < 0) {
         pconn_set_error(k->r, "connect to", k, uv_strerror(status));
-        if (k->ai_next) {
-            /* Another address of the name: a fresh socket for it. */
-            struct http_target t = {.host = k->host,
-                                    .host_len = strlen(k->host),
-                                    .port = k->port};
-            struct http_pconn *n = pconn_new(k->p, &t);
-
-            n->ai = k->ai;
-            n->ai_next = k->ai_next;
-            k->ai = k->ai_next = NULL;
-            n->r = k->r;
-            n->r->pc = n;
-            k->r = NULL;
-            http_resp_reset(&n->resp, n->r->max, n->r->head);
-            pconn_close(k);
-            pconn_try_next(n);
+        if (pconn_next_address(k))
             return;
-        }
         pconn_fail(k, KP_ETRANSPORT, false);
         return;
     }
@@ -672,6 +696,8 @@ pconn_connect(struct http_pconn *k, const struct sockaddr *sa)
     k->connect.data = k;
     if ((rc = uv_tcp_connect(&k->connect, &k->tcp, sa, pconn_on_connect))) {
         pconn_set_error(r, "connect to", k, uv_strerror(rc));
+        if (pconn_next_address(k)) /* names only: never inside a start */
+            return;
         pconn_fail_later(k, KP_ETRANSPORT, false);
     }
 }
@@ -768,6 +794,8 @@ pconn_on_timer(uv_timer_t *t)
     }
     if (k->state == PC_CONNECTING && plain_remaining(k, r) > 0) {
         pconn_set_error(r, "connect to", k, "connection timed out");
+        if (pconn_next_address(k))
+            return;
         r->retried = true; /* no second try on a dead host */
         pconn_fail(k, KP_ETIMEOUT, false);
         return;
@@ -810,6 +838,9 @@ http_plain_start(struct http_plain *p, const struct http_req_opts *o,
     assert(p && !p->dead && r);
     r->plain = true;
     r->head = strcmp(method, "HEAD") == 0;
+    /* The loop's clock is as old as its last wake-up: work done since
+     * (a keystore decrypted at start) must not shorten the deadline. */
+    uv_update_time(p->loop);
     r->deadline_ms = uv_now(p->loop) + o->timeout_ms;
     r->connect_timeout_ms = o->connect_timeout_ms;
     plain_build(r, o, method, t);

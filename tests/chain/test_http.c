@@ -51,6 +51,8 @@ struct srv {
     int nseen;
     int accepted; /* connections */
     int vanish;   /* "/vanish" requests still to be answered by closing */
+    bool vanish_all; /* ... and the listener closed with them */
+    bool closed_listener;
     struct srv_conn *conns;
 };
 
@@ -59,6 +61,7 @@ struct srv_conn {
     struct srv *s;
     char *buf;
     size_t len, cap;
+    size_t discard; /* body bytes still to drop ("/early") */
     struct srv_conn *next;
 };
 
@@ -135,6 +138,10 @@ srv_special(struct srv_conn *k, const struct seen *w)
     if (strcmp(w->path, "/vanish") == 0 && k->s->vanish > 0) {
         k->s->vanish--;
         srv_conn_close(k);
+        if (k->s->vanish_all && !k->s->closed_listener) {
+            k->s->closed_listener = true;
+            uv_close((uv_handle_t *)&k->s->listener, srv_closed);
+        }
         return false;
     }
     if (strcmp(w->path, "/vanish") == 0) {
@@ -167,6 +174,17 @@ srv_reply(struct srv_conn *k, const struct seen *w)
     free(body);
 }
 
+/* Drop body bytes the server does not want. */
+static void
+srv_drop(struct srv_conn *k)
+{
+    size_t n = k->discard < k->len ? k->discard : k->len;
+
+    memmove(k->buf, k->buf + n, k->len - n);
+    k->len -= n;
+    k->discard -= n;
+}
+
 /* Take complete requests off the front of the connection's buffer. */
 static void
 srv_parse(struct srv_conn *k)
@@ -185,6 +203,19 @@ srv_parse(struct srv_conn *k)
         srv_header(cl, sizeof(cl), k->buf, "Content-Length:");
         w.has_length = cl[0] != '\0';
         w.body_len = strtoul(cl, NULL, 10);
+        if (strncmp(k->buf, "POST /early ", 12) == 0) {
+            /* An early answer (as to a body too large): "ok" before the
+             * body is read; the body is dropped as it comes. */
+            sscanf(k->buf, "%15s %63s", w.method, w.path);
+            if (s->nseen < MAX_SEEN)
+                s->seen[s->nseen++] = w;
+            srv_reply(k, &w);
+            k->discard = w.body_len;
+            memmove(k->buf, k->buf + hlen, k->len - hlen);
+            k->len -= hlen;
+            srv_drop(k);
+            continue;
+        }
         if (k->len < hlen + w.body_len) {
             *end = '\r';
             return;
@@ -248,6 +279,7 @@ srv_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
         return;
     }
     k->len += (size_t)n;
+    srv_drop(k);
     srv_parse(k);
 }
 
@@ -329,7 +361,8 @@ fx_teardown(void **state)
     http_client_free(f->c);
     while (f->srv.conns)
         srv_conn_close(f->srv.conns);
-    uv_close((uv_handle_t *)&f->srv.listener, srv_closed);
+    if (!f->srv.closed_listener)
+        uv_close((uv_handle_t *)&f->srv.listener, srv_closed);
     rc = ts_loop_close(&f->loop);
     free(f);
     return rc == 0 ? 0 : -1;
@@ -774,6 +807,59 @@ test_http_stale_connection_retried(void **state)
     assert_int_equal(f->srv.nseen, 4);
 }
 
+/* A reply that comes before the request is all written (a server refusing
+ * a large body early): the reply is delivered, the connection - still
+ * writing - is not kept, and the next request goes out whole. */
+static void
+test_http_early_reply(void **state)
+{
+    struct fx *f = *state;
+    size_t n = 32u << 20;
+    char *big = malloc(n + 1);
+    struct http_req_opts o;
+    struct got g;
+
+    memset(big, 'e', n);
+    big[n] = '\0';
+    fx_url(f, "/early");
+    o = req(f->url, "POST", big);
+    o.body_len = n;
+    do_request(f, &o, &g);
+    assert_string_equal(g.body, "ok");
+    free(g.body);
+    fx_url(f, "/p");
+    o = req(f->url, "POST", "after");
+    do_request(f, &o, &g);
+    assert_string_equal(g.body, "ok");
+    free(g.body);
+    assert_string_equal(f->srv.seen[f->srv.nseen - 1].body, "after");
+    free(big);
+}
+
+/* A request lost with a kept-alive connection and then not sent again
+ * (the server is gone) may still have been acted on: sent is true. */
+static void
+test_http_retry_keeps_sent(void **state)
+{
+    struct fx *f = *state;
+    struct http_req_opts o;
+    struct got g;
+
+    fx_url(f, "/p");
+    o = req(f->url, "POST", "warm");
+    do_request(f, &o, &g);
+    free(g.body);
+    f->srv.vanish = 1;
+    f->srv.vanish_all = true;
+    fx_url(f, "/vanish");
+    o = req(f->url, "POST", "lost");
+    do_any(f, &o, &g);
+    assert_int_equal(g.err, KP_ETRANSPORT);
+    assert_true(g.sent);
+    assert_string_equal(f->srv.seen[f->srv.nseen - 1].body, "lost");
+    free(g.body);
+}
+
 int
 main(void)
 {
@@ -793,6 +879,8 @@ main(void)
         T(test_http_timeout),
         T(test_http_reply_cap),
         T(test_http_stale_connection_retried),
+        T(test_http_early_reply),
+        T(test_http_retry_keeps_sent),
     };
 #undef T
 
