@@ -66,6 +66,7 @@ struct http_sock {
 struct http_easy {
     CURL *e;
     char *url;
+    char *ca_file; /* CURLOPT_CAINFO, or NULL: the system store */
     char method[17];
     bool compressed; /* CURLOPT_ACCEPT_ENCODING set */
     bool big_body;   /* configured for a body above HTTP_EXPECT_MIN */
@@ -121,6 +122,8 @@ http_easy_forget(struct http_easy *h)
 {
     http_wipe_free(h->url);
     h->url = NULL;
+    free(h->ca_file);
+    h->ca_file = NULL;
     for (size_t i = 0; i < h->nhdrs; i++)
         http_wipe_free(h->hdrs[i]);
     free(h->hdrs);
@@ -154,8 +157,15 @@ http_big_body(const struct http_req_opts *o)
     return o->body_len > HTTP_EXPECT_MIN;
 }
 
-/* Returns: whether `h` is configured for exactly this URL, method and
- * header list. */
+/* Returns: whether a and b are both NULL or the same text. */
+static bool
+http_same_opt(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Returns: whether `h` is configured for exactly this URL, method,
+ * header list and CA file. */
 static bool
 http_easy_fits(const struct http_easy *h, const struct http_req_opts *o,
                const char *method)
@@ -163,7 +173,8 @@ http_easy_fits(const struct http_easy *h, const struct http_req_opts *o,
     if (!h->url || strcmp(h->url, o->url) != 0 ||
         strcmp(h->method, method) != 0 || h->nhdrs != o->nheaders ||
         h->compressed != o->accept_compressed ||
-        h->big_body != http_big_body(o))
+        h->big_body != http_big_body(o) ||
+        !http_same_opt(h->ca_file, o->ca_file))
         return false;
     for (size_t i = 0; i < o->nheaders; i++)
         if (strcmp(h->hdrs[i], o->headers[i]) != 0)
@@ -491,9 +502,8 @@ http_was_sent(CURL *e, CURLcode rc)
 
     if (rc == CURLE_OK)
         return true;
-    if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
-        rc == CURLE_COULDNT_RESOLVE_PROXY)
-        return false;
+    /* Counted over the whole transfer: a request curl sent on a kept-alive
+     * connection that died, then failed to connect again for, has left. */
     curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &reqsize);
     return reqsize > 0;
 }
@@ -817,6 +827,13 @@ http_configure(struct http_client *c, struct http_easy *h,
     h->compressed = o->accept_compressed;
     if (o->accept_compressed)
         curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    if (o->ca_file) {
+        /* Instead of the system store: curl would otherwise still trust
+         * its built-in CA directory beside the file. */
+        h->ca_file = kp_xstrdup(o->ca_file);
+        curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file);
+        curl_easy_setopt(e, CURLOPT_CAPATH, (char *)NULL);
+    }
     if (!strcmp(method, "GET"))
         curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     else if (!strcmp(method, "HEAD"))

@@ -54,6 +54,12 @@ struct http_req_opts {
                                     does not compress */
     bool via_curl;               /* libcurl even where the plain engine
                                     would do (tests of both engines) */
+    const char *ca_file;         /* https://: PEM file of the CA
+                                    certificates to trust instead of the
+                                    system store (a node behind a private
+                                    CA); NULL: the system store. Read when
+                                    the connection is made: a file that
+                                    cannot be read fails the request */
 };
 
 /* What a finished request reports. Everything is borrowed for the

@@ -495,6 +495,7 @@ rpc_attempt(struct rpc_call *k)
                                 .body_len = k->body_len,
                                 .timeout_ms = rpc_attempt_timeout(k, now),
                                 .max_reply = c->o.max_reply,
+                                .ca_file = c->eps[ep].ca_file,
                             },
                             rpc_on_http_done, k, &k->req);
     if (rc != 0) {

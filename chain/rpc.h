@@ -79,6 +79,8 @@ struct rpc_endpoint_cfg {
     const char *const *headers; /* extra "Name: value" lines (e.g. auth);
                                    never shown */
     size_t nheaders;
+    const char *ca_file; /* https: PEM CA certificates to trust instead
+                            of the system store; NULL: system store */
 };
 
 struct rpc_opts {

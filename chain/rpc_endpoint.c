@@ -107,6 +107,8 @@ rpc_endpoint_setup(struct rpc_endpoint *e, const struct rpc_endpoint_cfg *cfg)
     if ((rc = rpc_copy_headers(e, cfg)) != 0)
         return rc;
     e->url = kp_xstrdup(cfg->url);
+    if (cfg->ca_file)
+        e->ca_file = kp_xstrdup(cfg->ca_file);
     rpc_collect_secrets(e);
     return 0;
 }
@@ -117,6 +119,7 @@ rpc_endpoint_cleanup(struct rpc_endpoint *e)
     if (e->url)
         kp_wipe(e->url, strlen(e->url));
     free(e->url);
+    free(e->ca_file);
     for (size_t i = 0; i < e->nhdrs; i++) {
         kp_wipe(e->hdrs[i], strlen(e->hdrs[i]));
         free(e->hdrs[i]);

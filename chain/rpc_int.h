@@ -13,6 +13,7 @@ struct rpc_endpoint {
     char *url;
     char **hdrs; /* configured headers + content type */
     size_t nhdrs;
+    char *ca_file;                  /* NULL: the system store */
     char *secrets[RPC_MAX_SECRETS]; /* URL parts scrubbed from texts */
     uint64_t down_until;            /* uv_now() ms */
     /* The best head known when the endpoint's current head was asked for:

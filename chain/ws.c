@@ -23,11 +23,13 @@
 #include "chain/ws.h"
 
 #include <assert.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <libwebsockets.h>
 
@@ -76,6 +78,7 @@ struct ws_client {
     struct ws_opts o;
     char **hdrs;
     size_t nhdrs;
+    char *ca_file; /* o.ca_file copied; NULL: the system store */
     struct ws_handler h;
     void *arg;
     enum ws_state st;
@@ -229,6 +232,18 @@ ws_check_opts(const struct ws_opts *o)
 }
 
 /* ---- small helpers ----------------------------------------------------- */
+
+/* Returns: whether `path` opens for reading. */
+static bool
+ws_is_readable(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return false;
+    close(fd);
+    return true;
+}
 
 static uint64_t
 ws_rand(struct ws_client *w)
@@ -667,6 +682,10 @@ ws_start_lws(struct ws_client *w)
     for (size_t i = 0; i < w->nt; i++)
         if (w->t[i].url.tls)
             info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    /* The default vhost's client TLS context is made here, with the CA
+     * file loaded (or the system store when NULL); lws only logs a file
+     * it cannot load, so ws_client_new checks it first. */
+    info.client_ssl_ca_filepath = w->ca_file;
     return lwsuv_context_new(&w->ctx, w->loop, &info);
 }
 
@@ -675,6 +694,9 @@ ws_copy_opts(struct ws_client *w, const struct ws_opts *o)
 {
     w->o = *o;
     w->o.headers = NULL;
+    w->o.ca_file = NULL;
+    if (o->ca_file != NULL)
+        w->ca_file = kp_xstrdup(o->ca_file);
     w->nhdrs = o->nheaders;
     if (w->nhdrs > 0) {
         w->hdrs = kp_xcalloc(w->nhdrs, sizeof(*w->hdrs));
@@ -683,8 +705,9 @@ ws_copy_opts(struct ws_client *w, const struct ws_opts *o)
     }
 }
 
+/* Free what ws_copy_opts copied (headers may hold secrets). */
 static void
-ws_free_headers(struct ws_client *w)
+ws_free_opts(struct ws_client *w)
 {
     for (size_t i = 0; i < w->nhdrs; i++) {
         kp_wipe(w->hdrs[i], strlen(w->hdrs[i]));
@@ -693,6 +716,8 @@ ws_free_headers(struct ws_client *w)
     free(w->hdrs);
     w->hdrs = NULL;
     w->nhdrs = 0;
+    free(w->ca_file);
+    w->ca_file = NULL;
 }
 
 static void
@@ -777,6 +802,8 @@ ws_client_new(struct ws_client **out, uv_loop_t *loop, const char *const *urls,
         return rc;
     if (nurls == 0 || nurls > WS_MAX_URLS)
         return KP_ERANGE;
+    if (o->ca_file != NULL && !ws_is_readable(o->ca_file))
+        return KP_EIO;
     w = kp_xcalloc(1, sizeof(*w));
     w->t = kp_xcalloc(nurls, sizeof(*w->t));
     w->nt = nurls;
@@ -789,7 +816,7 @@ ws_client_new(struct ws_client **out, uv_loop_t *loop, const char *const *urls,
     ws_copy_opts(w, o);
     w->rng = o->seed ? o->seed : (uv_hrtime() | 1);
     if ((rc = ws_start_lws(w)) != 0) {
-        ws_free_headers(w);
+        ws_free_opts(w);
         ws_free_targets(w);
         free(w);
         return rc;
@@ -913,7 +940,7 @@ ws_client_free(struct ws_client *w)
     ws_outq_clear(w);
     free(w->rx);
     w->rx = NULL;
-    ws_free_headers(w);
+    ws_free_opts(w);
     ws_free_targets(w);
     uv_timer_stop(&w->timer);
     uv_timer_stop(&w->tick);

@@ -55,7 +55,11 @@ struct ws_opts {
                                     (e.g. auth), sent to every URL;
                                     copied, never shown */
     size_t nheaders;
-    uint64_t seed; /* jitter PRNG seed; 0: from the clock */
+    uint64_t seed;       /* jitter PRNG seed; 0: from the clock */
+    const char *ca_file; /* wss://: PEM file of the CA certificates to
+                            trust instead of the system store, for every
+                            URL of the client (one TLS context); NULL:
+                            the system store. Copied */
 };
 
 /* Called from the loop. Any member may be NULL. */
@@ -123,7 +127,8 @@ int ws_urls_check(size_t *bad, const char *const *urls, size_t nurls);
  *          header line); KP_ERANGE (a URL count or an option out of
  *          range: zero or over WS_MAX_MESSAGE_CAP max_message, more than
  *          WS_MAX_HEADERS headers, base > max backoff, host or path too
- *          long); KP_EIO (lws cannot start on the loop).
+ *          long); KP_EIO (lws cannot start on the loop, or ca_file cannot
+ *          be read).
  * Out: *out   In: loop, urls, nurls, o */
 int ws_client_new(struct ws_client **out, uv_loop_t *loop,
                   const char *const *urls, size_t nurls,

@@ -77,14 +77,19 @@ struct cfg_secret {
 /* --- protocol-level sections --- */
 
 struct cfg_rpc_endpoint {
-    char name[CFG_NAME_MAX]; /* default "rpc<index>" */
-    struct cfg_secret url;   /* http(s); may be a reference */
-    uint32_t weight;         /* share of load among healthy endpoints */
+    char name[CFG_NAME_MAX];        /* default "rpc<index>" */
+    struct cfg_secret url;          /* http(s); may be a reference */
+    uint32_t weight;                /* share of load among healthy endpoints */
+    char tls_ca_file[CFG_PATH_MAX]; /* https only: PEM CA certificates
+                                       trusted instead of the system
+                                       store; "": the system store */
 };
 
 struct cfg_ws_endpoint {
-    char name[CFG_NAME_MAX]; /* default "ws<index>" */
-    struct cfg_secret url;   /* ws(s); may be a reference */
+    char name[CFG_NAME_MAX];        /* default "ws<index>" */
+    struct cfg_secret url;          /* ws(s); may be a reference */
+    char tls_ca_file[CFG_PATH_MAX]; /* wss only, as for rpc; the same for
+                                       every wss endpoint */
 };
 
 struct cfg_chain {

@@ -3,9 +3,14 @@
  * a field in cfg.h, a line here and a row in docs/config.md. */
 #include "config/cfg_int.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include "chain/err.h"
 
 #define FSIZE(T, m) sizeof(((T *)0)->m)
 
@@ -165,24 +170,143 @@ static const struct cfg_schema protocol_schema =
 
 /* --- chain --- */
 
+/* A CA file larger than this is not a CA file (the whole system bundle
+ * is a quarter of it). */
+#define CA_FILE_MAX (1024 * 1024)
+
+/* Check that the CA file `path` is a regular file the keeper can read
+ * now, holding at least one PEM certificate: the TLS libraries find out
+ * only when connecting, and then say little. */
+static void
+check_ca_readable(struct cfg_ctx *ctx, const struct ynode *at_node,
+                  const char *path, const char *key)
+{
+    char *buf;
+    size_t len;
+    int rc = cfg_read_file(&buf, &len, path, CA_FILE_MAX);
+
+    if (rc == KP_EIO)
+        cfg_ctx_error(ctx, at_node, "%s: cannot read '%s': %s", key, path,
+                      strerror(errno));
+    else if (rc == KP_EINVAL)
+        cfg_ctx_error(ctx, at_node, "%s: '%s' is not a regular file", key,
+                      path);
+    else if (rc == KP_ELIMIT)
+        cfg_ctx_error(ctx, at_node,
+                      "%s: '%s' is too large for a CA file (more than %d "
+                      "bytes)",
+                      key, path, CA_FILE_MAX);
+    else if (!memmem(buf, len, "-----BEGIN CERTIFICATE-----", 27))
+        cfg_ctx_error(ctx, at_node,
+                      "%s: '%s' holds no PEM certificate (expected "
+                      "'-----BEGIN CERTIFICATE-----')",
+                      key, path);
+    free(buf);
+}
+
+/* tls_ca_file applies to TLS URLs (`scheme`) only. A referenced URL is
+ * not known with CFG_LOAD_NO_SECRETS, and neither is the file checked
+ * then: like secrets, it belongs to the machine the keeper runs on. */
+static void
+check_ca_file(struct cfg_ctx *ctx, const struct ynode *map,
+              const struct ynode *owner, const char *ca_file,
+              const struct cfg_secret *url, const char *scheme,
+              const char *path)
+{
+    const struct ynode *node = at(map, "tls_ca_file", owner);
+    char key[160];
+
+    if (ca_file[0] == '\0')
+        return;
+    snprintf(key, sizeof(key), "%s.tls_ca_file", path);
+    if (url->value[0] != '\0' &&
+        strncasecmp(url->value, scheme, strlen(scheme)) != 0) {
+        cfg_ctx_error(ctx, node, "%s: applies to %s URLs only", key, scheme);
+        return;
+    }
+    if (!(ctx->flags & CFG_LOAD_NO_SECRETS))
+        check_ca_readable(ctx, node, ca_file, key);
+}
+
+static void
+rpc_check(struct cfg_ctx *ctx, const struct ynode *map,
+          const struct ynode *owner, void *obj, const char *path)
+{
+    const struct cfg_rpc_endpoint *e = obj;
+
+    check_ca_file(ctx, map, owner, e->tls_ca_file, &e->url, "https://", path);
+}
+
 #define S struct cfg_rpc_endpoint
 static const struct cfg_key rpc_keys[] = {
     KEY(S, name, "name", CT_NAME, 0, NULL, NULL, NULL),
     KEY(S, url, "url", CT_HTTP_URL, REQ | CF_SECRET_OK, NULL, NULL, NULL),
     KEY(S, weight, "weight", CT_U32, 0, "1", "1", "1000"),
+    KEY(S, tls_ca_file, "tls_ca_file", CT_PATH, CF_OMIT_EMPTY, NULL, NULL,
+        NULL),
 };
 #undef S
 static const struct cfg_schema rpc_schema =
-    SCHEMA("chain.rpc[]", rpc_keys, NULL, NULL);
+    SCHEMA("chain.rpc[]", rpc_keys, rpc_check, NULL);
+
+static void
+ws_check(struct cfg_ctx *ctx, const struct ynode *map,
+         const struct ynode *owner, void *obj, const char *path)
+{
+    const struct cfg_ws_endpoint *e = obj;
+
+    check_ca_file(ctx, map, owner, e->tls_ca_file, &e->url, "wss://", path);
+}
 
 #define S struct cfg_ws_endpoint
 static const struct cfg_key ws_keys[] = {
     KEY(S, name, "name", CT_NAME, 0, NULL, NULL, NULL),
     KEY(S, url, "url", CT_WS_URL, REQ | CF_SECRET_OK, NULL, NULL, NULL),
+    KEY(S, tls_ca_file, "tls_ca_file", CT_PATH, CF_OMIT_EMPTY, NULL, NULL,
+        NULL),
 };
 #undef S
 static const struct cfg_schema ws_schema =
-    SCHEMA("chain.ws[]", ws_keys, NULL, NULL);
+    SCHEMA("chain.ws[]", ws_keys, ws_check, NULL);
+
+/* Returns: whether ws endpoint `e` is known to be TLS (a referenced URL
+ * is not known with CFG_LOAD_NO_SECRETS). */
+static bool
+ws_is_tls(const struct cfg_ws_endpoint *e)
+{
+    return !strncasecmp(e->url.value, "wss://", 6);
+}
+
+/* The WebSocket client holds every chain.ws URL with one TLS context, so
+ * its wss endpoints trust one CA file (or all the system store). An
+ * endpoint whose URL is not known is left out rather than guessed at. */
+static void
+check_ws_ca_same(struct cfg_ctx *ctx, const struct ynode *map,
+                 const struct cfg_chain *c)
+{
+    const struct ynode *seq = ynode_map_get(map, "ws", NULL);
+    size_t first = c->n_ws;
+
+    for (size_t i = 0; i < c->n_ws; i++) {
+        const struct ynode *item = NULL;
+
+        if (!ws_is_tls(&c->ws[i]))
+            continue;
+        if (first == c->n_ws) {
+            first = i;
+            continue;
+        }
+        if (!strcmp(c->ws[i].tls_ca_file, c->ws[first].tls_ca_file))
+            continue;
+        if (seq != NULL && seq->kind == YNODE_SEQ && i < seq->n)
+            item = seq->kids[i];
+        cfg_ctx_error(ctx, at(item, "tls_ca_file", item),
+                      "chain.ws[%zu].tls_ca_file: must be the same as "
+                      "chain.ws[%zu]'s (the WebSocket client trusts one CA "
+                      "file for all wss:// endpoints)",
+                      i, first);
+    }
+}
 
 /* Endpoint names default to rpc<i> / ws<i> and are unique across both
  * lists (they label metrics and logs). */
@@ -205,6 +329,7 @@ chain_check(struct cfg_ctx *ctx, const struct ynode *map,
     n = collect_names(names, n, map, "ws", "chain.ws", c->ws, sizeof(c->ws[0]),
                       c->n_ws);
     check_unique(ctx, names, n, "endpoint");
+    check_ws_ca_same(ctx, map, c);
 }
 
 #define S struct cfg_chain

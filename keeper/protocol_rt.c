@@ -167,6 +167,8 @@ rpc_build(struct proto_rt *p, char *err, size_t errcap)
         eps[i] = (struct rpc_endpoint_cfg){
             .url = ch->rpc[i].url.value,
             .name = ch->rpc[i].name,
+            .ca_file =
+                ch->rpc[i].tls_ca_file[0] ? ch->rpc[i].tls_ca_file : NULL,
         };
     rpc_opts_init(&o);
     o.timeout_ms = clamp_u32(ch->request_timeout_ms);
@@ -380,6 +382,10 @@ ws_build(struct proto_rt *p, char *err, size_t errcap)
     o.connect_timeout_ms = clamp_u32(ch->request_timeout_ms);
     if (ch->max_reply_bytes != 0)
         o.max_message = (size_t)ch->max_reply_bytes;
+    /* The config makes every wss endpoint name the same file. */
+    for (size_t i = 0; i < ch->n_ws && !o.ca_file; i++)
+        if (ch->ws[i].tls_ca_file[0])
+            o.ca_file = ch->ws[i].tls_ca_file;
     rc = ws_client_new(&p->ws, &p->d->loop, urls, ch->n_ws, &o);
     if (rc != 0)
         snprintf(err, errcap, "%s: WebSocket client: %s", p->pc->name,
