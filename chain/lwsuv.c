@@ -3,6 +3,7 @@
  */
 #include "chain/lwsuv.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -41,6 +42,8 @@
 struct lwsuv_reaper {
     uv_timer_t timer;
     struct lws_context *ctx;
+    void (*done)(void *arg); /* once ctx is freed, or NULL */
+    void *done_arg;
     unsigned ticks;
     bool first_done;         /* the first lws_context_destroy was made */
     bool ctx_busy;           /* a handle of ctx is still open */
@@ -184,24 +187,44 @@ lwsuv_reaper_tick(uv_timer_t *t)
     } else {
         lws_context_destroy(r->ctx);
         lwsuv_release_held(r);
+        if (r->done != NULL)
+            r->done(r->done_arg);
     }
     uv_timer_stop(t);
     uv_close((uv_handle_t *)t, lwsuv_reaper_closed);
 }
 
-void
-lwsuv_context_destroy(uv_loop_t *loop, struct lws_context *ctx)
+static void
+lwsuv_reap(uv_loop_t *loop, struct lws_context *ctx, void (*done)(void *arg),
+           void *arg)
 {
-    struct lwsuv_reaper *r;
+    struct lwsuv_reaper *r = kp_xcalloc(1, sizeof(*r));
 
-    if (ctx == NULL)
-        return;
-    r = kp_xcalloc(1, sizeof(*r));
     r->ctx = ctx;
+    r->done = done;
+    r->done_arg = arg;
     r->ph = -1;
     uv_timer_init(loop, &r->timer);
     r->timer.data = r;
     uv_timer_start(&r->timer, lwsuv_reaper_tick, 0, LWSUV_TICK_MS);
+}
+
+void
+lwsuv_context_destroy(uv_loop_t *loop, struct lws_context *ctx)
+{
+    if (ctx != NULL)
+        lwsuv_reap(loop, ctx, NULL, NULL);
+}
+
+void
+lwsuv_context_destroy_then(uv_loop_t *loop, struct lws_context *ctx,
+                           void (*done)(void *arg), void *arg)
+{
+    assert(done != NULL);
+    if (ctx == NULL)
+        done(arg);
+    else
+        lwsuv_reap(loop, ctx, done, arg);
 }
 
 /* A poll handle lws will not close, and the wsi it was tagged with. */

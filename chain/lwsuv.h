@@ -36,6 +36,15 @@ int lwsuv_context_new(struct lws_context **out, uv_loop_t *loop,
  * a no-op. */
 void lwsuv_context_destroy(uv_loop_t *loop, struct lws_context *ctx);
 
+/* What lwsuv_context_destroy does, then done(arg) from the loop once the
+ * context is freed: for what the context used without owning it (e.g. a
+ * provided client SSL_CTX), which must outlive it. Never called for a
+ * context given up on (lwsuv_leaked): lws may still touch it, so what
+ * done would release stays too. ctx NULL: done(arg) at once, from here.
+ * In: loop, ctx, done (not NULL), arg */
+void lwsuv_context_destroy_then(uv_loop_t *loop, struct lws_context *ctx,
+                                void (*done)(void *arg), void *arg);
+
 /* Call from LWS_CALLBACK_CLIENT_CONNECTION_ERROR of a context on `loop`.
  * lws 4.1 leaks the libuv poll handle of a client connection that fails
  * after its socket was created (connection refused or reset reported by

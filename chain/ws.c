@@ -19,6 +19,18 @@
  * on when the backoff timer starts the next attempt, not when the failure
  * happens, so that on_close, ws_name and ws_last_error agree on the URL
  * that was lost until the next one is tried.
+ *
+ * TLS: a client with a wss:// URL makes its own OpenSSL client context
+ * (peer verification against ca_file or the system store, TLS 1.2 at
+ * least) and lends it to its lws context, which then neither makes nor
+ * frees one. lws 4.1 loses a client context of its own making: every
+ * lws context takes new OpenSSL ex-data indexes, and on destroy lws
+ * looks its SSL_CTX up under the newest ones, so a context destroyed
+ * after another was made (each reload, each client but the last) leaked
+ * its SSL_CTX and the whole certificate store. Ours is freed once lws is
+ * done with the context (lwsuv_context_destroy_then). lws still sets SNI
+ * and the name to check (X509_VERIFY_PARAM, per connection) from the
+ * Host header, so a certificate for another host is refused as before.
  */
 #include "chain/ws.h"
 
@@ -32,6 +44,8 @@
 #include <unistd.h>
 
 #include <libwebsockets.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "chain/err.h"
 #include "chain/lwsuv.h"
@@ -79,6 +93,7 @@ struct ws_client {
     char **hdrs;
     size_t nhdrs;
     char *ca_file; /* o.ca_file copied; NULL: the system store */
+    SSL_CTX *ssl;  /* wss:// client TLS context, lent to ctx; or NULL */
     struct ws_handler h;
     void *arg;
     enum ws_state st;
@@ -664,10 +679,48 @@ static const struct lws_protocols ws_protocols[] = {
 
 /* ---- public ------------------------------------------------------------ */
 
+/* The client TLS context: the server's chain must verify against
+ * `ca_file` (NULL: the system store); the host name check is set per
+ * connection by lws.
+ * Returns: 0, or KP_EIO (no context, or ca_file holds no certificate).
+ * Out: *out   In: ca_file */
+static int
+ws_ssl_new(SSL_CTX **out, const char *ca_file)
+{
+    SSL_CTX *c = SSL_CTX_new(TLS_client_method());
+    int ok;
+
+    *out = NULL;
+    ok = c != NULL && SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION) == 1;
+    if (ok) {
+        SSL_CTX_set_verify(c, SSL_VERIFY_PEER, NULL);
+        ok = ca_file != NULL
+                 ? SSL_CTX_load_verify_locations(c, ca_file, NULL) == 1
+                 : SSL_CTX_set_default_verify_paths(c) == 1;
+    }
+    /* Failures queue errors on the thread; nothing else here reads them. */
+    ERR_clear_error();
+    if (!ok) {
+        SSL_CTX_free(c);
+        return KP_EIO;
+    }
+    *out = c;
+    return 0;
+}
+
+/* lws is done with the context that borrowed it. */
+static void
+ws_ssl_free(void *ssl)
+{
+    SSL_CTX_free(ssl);
+}
+
 static int
 ws_start_lws(struct ws_client *w)
 {
     struct lws_context_creation_info info;
+    bool tls = false;
+    int rc;
 
     memset(&info, 0, sizeof(info));
     info.port = CONTEXT_PORT_NO_LISTEN;
@@ -680,13 +733,21 @@ ws_start_lws(struct ws_client *w)
     info.fd_limit_per_thread = 16;
     info.timeout_secs = (w->o.connect_timeout_ms + 999) / 1000;
     for (size_t i = 0; i < w->nt; i++)
-        if (w->t[i].url.tls)
-            info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-    /* The default vhost's client TLS context is made here, with the CA
-     * file loaded (or the system store when NULL); lws only logs a file
-     * it cannot load, so ws_client_new checks it first. */
-    info.client_ssl_ca_filepath = w->ca_file;
-    return lwsuv_context_new(&w->ctx, w->loop, &info);
+        tls = tls || w->t[i].url.tls;
+    if (tls) {
+        if ((rc = ws_ssl_new(&w->ssl, w->ca_file)) != 0)
+            return rc;
+        /* lws 4.1 takes a provided client context only with its global
+         * TLS init asked for (which OpenSSL 3 makes a no-op, bar the
+         * ex-data indexes); it never frees a provided one. */
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.provided_client_ssl_ctx = w->ssl;
+    }
+    if ((rc = lwsuv_context_new(&w->ctx, w->loop, &info)) != 0) {
+        SSL_CTX_free(w->ssl);
+        w->ssl = NULL;
+    }
+    return rc;
 }
 
 static void
@@ -935,8 +996,9 @@ ws_client_free(struct ws_client *w)
     }
     /* The context takes the connection down with it. */
     ws_detach(w, false);
-    lwsuv_context_destroy(w->loop, w->ctx);
+    lwsuv_context_destroy_then(w->loop, w->ctx, ws_ssl_free, w->ssl);
     w->ctx = NULL;
+    w->ssl = NULL;
     ws_outq_clear(w);
     free(w->rx);
     w->rx = NULL;

@@ -127,8 +127,8 @@ int ws_urls_check(size_t *bad, const char *const *urls, size_t nurls);
  *          header line); KP_ERANGE (a URL count or an option out of
  *          range: zero or over WS_MAX_MESSAGE_CAP max_message, more than
  *          WS_MAX_HEADERS headers, base > max backoff, host or path too
- *          long); KP_EIO (lws cannot start on the loop, or ca_file cannot
- *          be read).
+ *          long); KP_EIO (lws cannot start on the loop, ca_file cannot
+ *          be read, or - with a wss:// URL - holds no certificate).
  * Out: *out   In: loop, urls, nurls, o */
 int ws_client_new(struct ws_client **out, uv_loop_t *loop,
                   const char *const *urls, size_t nurls,
