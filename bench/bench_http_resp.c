@@ -1,31 +1,13 @@
 /* HTTP/1.x response parsing: a typical anvil JSON-RPC reply (six headers,
  * 42-byte body) as one read, as two reads cut inside a header line, and
  * the same body chunked; each includes the http_resp_reset that readies
- * the parser for the next reply on a kept-alive connection. */
+ * the parser for the next reply on a kept-alive connection. The replies
+ * are the ones tests/chain/test_http_resp.c checks. */
 #include <string.h>
 
 #include "bench/bench.h"
 #include "chain/http_resp.h"
-
-#define ANVIL_REPLY                                                            \
-    "HTTP/1.1 200 OK\r\n"                                                      \
-    "content-type: application/json\r\n"                                       \
-    "vary: origin, access-control-request-method, "                            \
-    "access-control-request-headers\r\n"                                       \
-    "access-control-allow-origin: *\r\n"                                       \
-    "content-length: 42\r\n"                                                   \
-    "date: Tue, 24 Nov 2026 07:37:20 GMT\r\n"                                  \
-    "\r\n"                                                                     \
-    "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x7a69\"}"
-
-#define CHUNKED_REPLY                                                          \
-    "HTTP/1.1 200 OK\r\n"                                                      \
-    "content-type: application/json\r\n"                                       \
-    "transfer-encoding: chunked\r\n"                                           \
-    "date: Tue, 24 Nov 2026 07:37:20 GMT\r\n"                                  \
-    "\r\n"                                                                     \
-    "2a\r\n{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x7a69\"}\r\n"           \
-    "0\r\n\r\n"
+#include "tests/chain/http_resp_samples.h"
 
 static int
 parse(struct http_resp *p, const char *s, size_t n, size_t cut)
@@ -43,7 +25,7 @@ parse(struct http_resp *p, const char *s, size_t n, size_t cut)
 int
 main(void)
 {
-    static const char reply[] = ANVIL_REPLY, chunked[] = CHUNKED_REPLY;
+    static const char reply[] = ANVIL_REPLY, chunked[] = ANVIL_REPLY_CHUNKED;
     size_t n = sizeof(reply) - 1, nc = sizeof(chunked) - 1;
     struct http_resp p;
 

@@ -18,6 +18,7 @@
 #include "chain/ws.h"
 #include "tests/chain/evtest.h"
 #include "tests/chain/tcpproxy.h"
+#include "tests/chain/wsquick.h"
 
 /* ---- fixture ---- */
 
@@ -92,19 +93,6 @@ wfx_teardown(void **state)
     return rc == 0 ? 0 : -1;
 }
 
-static struct ws_opts
-quick_opts(void)
-{
-    struct ws_opts o;
-
-    ws_opts_init(&o);
-    o.backoff_base_ms = 20;
-    o.backoff_max_ms = 160;
-    o.connect_timeout_ms = 3000;
-    o.seed = 99;
-    return o;
-}
-
 /* Client to anvil, directly or through the proxy. */
 static void
 wfx_client(struct wfx *f, bool proxied, const struct ws_opts *o)
@@ -143,7 +131,7 @@ static void
 test_request_reply(void **state)
 {
     struct wfx *f = *state;
-    struct ws_opts o = quick_opts();
+    struct ws_opts o = wsquick_opts(99);
 
     wfx_client(f, false, &o);
     assert_false(ws_is_open(f->w));
@@ -166,7 +154,7 @@ static void
 test_message_cap(void **state)
 {
     struct wfx *f = *state;
-    struct ws_opts o = quick_opts();
+    struct ws_opts o = wsquick_opts(99);
 
     o.max_message = 100;
     wfx_client(f, false, &o);
@@ -188,7 +176,7 @@ static void
 test_drop_and_reconnect(void **state)
 {
     struct wfx *f = *state;
-    struct ws_opts o = quick_opts();
+    struct ws_opts o = wsquick_opts(99);
 
     wfx_client(f, true, &o);
     assert_true(ts_run_count(&f->loop, &f->opens, 1, 10000));
@@ -210,8 +198,7 @@ static void
 test_backoff_while_down(void **state)
 {
     struct wfx *f = *state;
-    struct ws_opts o = quick_opts();
-    uint64_t attempts;
+    struct ws_opts o = wsquick_opts(99);
 
     assert_int_equal(tcpproxy_start(&f->px, &f->loop, evt_node.port), 0);
     f->px_on = true;
@@ -225,14 +212,7 @@ test_backoff_while_down(void **state)
     }
     ws_set_handler(f->w, &handler, f);
     assert_int_equal(ws_start(f->w), 0);
-    ts_run_for(&f->loop, 1200);
-    attempts = ws_stats(f->w)->attempts;
-    /* Delays of 10-20, 20-40, 40-80, then 80-160 ms: about 10 attempts in
-     * 1.2 s. Without a backoff there would be hundreds; without the cap,
-     * about 6. */
-    assert_true(attempts >= 6);
-    assert_true(attempts <= 20);
-    assert_int_equal(ws_stats(f->w)->failures + 1 >= attempts, true);
+    wsquick_check_backoff(&f->loop, f->w);
     assert_int_equal(f->opens, 0);
     assert_int_equal(f->closes, 0); /* never open: nothing to report */
     assert_true(strlen(ws_last_error(f->w)) > 0);
@@ -244,7 +224,7 @@ static void
 test_idle_timeout(void **state)
 {
     struct wfx *f = *state;
-    struct ws_opts o = quick_opts();
+    struct ws_opts o = wsquick_opts(99);
 
     o.ping_ms = 50;
     o.idle_timeout_ms = 300;
@@ -261,7 +241,7 @@ static void
 test_pings_keep_quiet_connection(void **state)
 {
     struct wfx *f = *state;
-    struct ws_opts o = quick_opts();
+    struct ws_opts o = wsquick_opts(99);
 
     o.ping_ms = 40;
     o.idle_timeout_ms = 200;
@@ -278,7 +258,7 @@ static void
 test_connect_timeout(void **state)
 {
     struct wfx *f = *state;
-    struct ws_opts o = quick_opts();
+    struct ws_opts o = wsquick_opts(99);
 
     /* TCP connects, the handshake is never answered. */
     o.connect_timeout_ms = 150;
@@ -308,7 +288,7 @@ static void
 test_free_from_handler(void **state)
 {
     struct wfx *f = *state;
-    struct ws_opts o = quick_opts();
+    struct ws_opts o = wsquick_opts(99);
 
     wfx_client(f, false, &o);
     assert_true(ts_run_count(&f->loop, &f->opens, 1, 10000));
@@ -408,7 +388,7 @@ static void
 test_headers_sent(void **state)
 {
     struct wfx *f = *state;
-    struct ws_opts o = quick_opts();
+    struct ws_opts o = wsquick_opts(99);
     const char *hdrs[] = {"Authorization: Bearer not-a-secret", "X-Test:  yes"};
 
     /* anvil ignores them; the handshake must still succeed with them. */
