@@ -1,8 +1,10 @@
 /* daemon.c - the loop, signals, start, reload and stop (daemon.h). */
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,6 +60,32 @@ protos_free(struct proto_rt **v, size_t n)
     free(v);
 }
 
+/* Two protocols on one chain with one signing key would take the same
+ * nonces: each transaction manager counts its key's nonces alone, so
+ * their transactions would replace each other. Refused at start and on
+ * reload.
+ * Returns: 0, or KP_ECONFIG (err names both protocols). */
+static int
+protos_check_signers(char *err, size_t errcap, struct proto_rt **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++) {
+            const struct proto_rt *a = v[i], *b = v[j];
+
+            if (a->pc->chain.chain_id != b->pc->chain.chain_id ||
+                strcasecmp(a->address, b->address) != 0)
+                continue;
+            snprintf(err, errcap,
+                     "protocols %s and %s sign with the same key (%s) on "
+                     "chain %" PRIu64 ": their transactions would take the "
+                     "same nonces; give each protocol its own key",
+                     a->pc->name, b->pc->name, a->address,
+                     a->pc->chain.chain_id);
+            return KP_ECONFIG;
+        }
+    return 0;
+}
+
 /* Build one runtime per protocol of `cfg`; `old` (may be empty) are the
  * runtimes being replaced, whose signers may be taken over.
  * Returns: 0 with *out filled, or an error (err says which protocol). */
@@ -77,6 +105,10 @@ protos_build(struct proto_rt ***out, char *err, size_t errcap, struct daemon *d,
             protos_free(v, i);
             return rc;
         }
+    }
+    if ((rc = protos_check_signers(err, errcap, v, cfg->n_protocols)) != 0) {
+        protos_free(v, cfg->n_protocols);
+        return rc;
     }
     *out = v;
     return 0;
