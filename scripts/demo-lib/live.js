@@ -37,6 +37,15 @@ function parseKv(line) {
 
 const clip = (s, n) => (s.length > n ? s.slice(0, n - 1) + '…' : s);
 
+// An injection sized to the volatility-loaded target (the policy's
+// target x (sigma_EWMA / sigma_long)^beta, capped) rather than the
+// on-chain one says so: otherwise it reads as an over-injection.
+function loadedTarget(d) {
+    const m = /needed to reach (\d+(?:\.\d+)?)/.exec(d.reason || '');
+    if (!m || !(Number(m[1]) > Number(d.target))) return '';
+    return ` (volatility-loaded target ${V.usd(K.tokens(m[1]))})`;
+}
+
 class Live {
     // ctx: { chain (ChainView), statusBase, protocol, asset, out, fromBlock,
     //        keeperLog, keeperExit (() => null while it runs, else how it ended) }
@@ -212,7 +221,7 @@ class Live {
             return V.paint('dim', this.decisions.length ? '(no evaluation yet)' : '(the keeper reports no evaluation)');
         }
         const acts = ds.filter((d) => d.action && d.action !== 'none');
-        if (acts.length) return acts.map((d) => `${d.action} ${V.usd(K.tokens(d.amount))}`).join(', ');
+        if (acts.length) return acts.map((d) => `${d.action} ${V.usd(K.tokens(d.amount))}${loadedTarget(d)}`).join(', ');
         const stale = ds.find((d) => d.price_state && d.price_state !== 'fresh');
         if (stale) return V.paint('yellow', `no action: price ${stale.price_state}`);
         const worst = ds.reduce((a, d) => (TIER_RANK[d.tier] > TIER_RANK[a.tier] ? d : a), ds[0]);
