@@ -63,7 +63,7 @@ protos_free(struct proto_rt **v, size_t n)
 /* Two protocols on one chain with one signing key would take the same
  * nonces: each transaction manager counts its key's nonces alone, so
  * their transactions would replace each other. Refused at start and on
- * reload.
+ * reload, unless nothing is sent (--once, --dry-run).
  * Returns: 0, or KP_ECONFIG (err names both protocols). */
 static int
 protos_check_signers(char *err, size_t errcap, struct proto_rt **v, size_t n)
@@ -106,7 +106,9 @@ protos_build(struct proto_rt ***out, char *err, size_t errcap, struct daemon *d,
             return rc;
         }
     }
-    if ((rc = protos_check_signers(err, errcap, v, cfg->n_protocols)) != 0) {
+    /* Only where transactions go out: --once simulates, --dry-run logs. */
+    if (!d->o.once && !d->o.dry_run &&
+        (rc = protos_check_signers(err, errcap, v, cfg->n_protocols)) != 0) {
         protos_free(v, cfg->n_protocols);
         return rc;
     }
