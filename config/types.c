@@ -579,6 +579,17 @@ split_url(struct hostport *hp, const char *s, size_t len, bool ws,
     return split_hostport(hp, s + at, end - at, why);
 }
 
+/* Returns: whether a user info part precedes the host found in `s`. */
+static bool
+url_has_userinfo(const char *s, const struct hostport *hp)
+{
+    const char *h = hp->host;
+
+    if (h > s && h[-1] == '[')
+        h--;
+    return h > s && h[-1] == '@';
+}
+
 static int
 parse_url(const struct cfg_key *k, void *field, const char *s, size_t len,
           bool ws, char *why, size_t whycap)
@@ -588,6 +599,11 @@ parse_url(const struct cfg_key *k, void *field, const char *s, size_t len,
 
     if (split_url(&hp, s, len, ws, &reason) != 0)
         return WHY("%s", reason);
+    /* The WebSocket client takes no credentials in the URL (libcurl does,
+     * for http): said here rather than when the keeper starts. */
+    if (ws && url_has_userinfo(s, &hp))
+        return WHY("user info (user:password@) is not supported in a "
+                   "WebSocket URL");
     return store_text(k, field, s, len, why, whycap);
 }
 

@@ -473,6 +473,17 @@ test_inline_secret_refused(void **state)
                 "    - url: ftp://user:S3CRET@host\n",
                 "t.yaml:6:12: chain.rpc[0].url: expected an http:// or "
                 "https:// URL\n");
+    /* The WebSocket client takes no credentials in the URL: refused here,
+     * not when the keeper starts (brackets of an IPv6 host too). */
+    expect_edit("    - url: http://127.0.0.1:8545\n",
+                "    - url: http://127.0.0.1:8545\n"
+                "  ws:\n    - url: ws://user:S3CRET@127.0.0.1:8546\n"
+                "    - url: ws://u@[::1]:8546/x\n"
+                "    - url: ws://[::1]:8546/a@b\n",
+                "t.yaml:8:12: chain.ws[0].url: user info (user:password@) is "
+                "not supported in a WebSocket URL\n"
+                "t.yaml:9:12: chain.ws[1].url: user info (user:password@) is "
+                "not supported in a WebSocket URL\n");
 }
 
 static void
