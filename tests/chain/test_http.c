@@ -432,6 +432,20 @@ req(const char *url, const char *method, const char *body)
     };
 }
 
+/* POST `body` to `path` on the test server; the reply must be "ok". */
+static void
+post_ok(struct fx *f, const char *path, const char *body)
+{
+    struct http_req_opts o;
+    struct got g;
+
+    fx_url(f, path);
+    o = req(f->url, "POST", body);
+    do_request(f, &o, &g);
+    assert_string_equal(g.body, "ok");
+    free(g.body);
+}
+
 /* ---- tests ---- */
 
 /* Each request goes out as asked, whatever the previous request on the
@@ -612,10 +626,7 @@ test_http_connections_end(void **state)
         free(g.body);
     }
     assert_int_equal(f->srv.accepted, 3);
-    fx_url(f, "/p");
-    o = req(f->url, "POST", "b");
-    do_request(f, &o, &g);
-    free(g.body);
+    post_ok(f, "/p", "b");
     do_request(f, &o, &g); /* kept alive */
     free(g.body);
     assert_int_equal(f->srv.accepted, 4);
@@ -648,11 +659,7 @@ test_http_bad_url(void **state)
     assert_false(g.sent);
     assert_int_equal(g.status, 0);
     free(g.body);
-    fx_url(f, "/p");
-    o = req(f->url, "POST", "y");
-    do_request(f, &o, &g);
-    assert_string_equal(g.body, "ok");
-    free(g.body);
+    post_ok(f, "/p", "y");
 }
 
 
@@ -743,11 +750,7 @@ test_http_timeout(void **state)
     assert_int_equal(g.err, KP_ETIMEOUT);
     assert_true(g.sent);
     free(g.body);
-    fx_url(f, "/p");
-    o = req(f->url, "POST", "y");
-    do_request(f, &o, &g);
-    assert_string_equal(g.body, "ok");
-    free(g.body);
+    post_ok(f, "/p", "y");
     assert_int_equal(f->srv.accepted, 2);
 }
 
@@ -782,16 +785,9 @@ test_http_stale_connection_retried(void **state)
     struct http_req_opts o;
     struct got g;
 
-    fx_url(f, "/p");
-    o = req(f->url, "POST", "warm");
-    do_request(f, &o, &g);
-    free(g.body);
+    post_ok(f, "/p", "warm");
     f->srv.vanish = 1;
-    fx_url(f, "/vanish");
-    o = req(f->url, "POST", "again");
-    do_request(f, &o, &g);
-    assert_string_equal(g.body, "ok");
-    free(g.body);
+    post_ok(f, "/vanish", "again");
     assert_int_equal(f->srv.accepted, 2);
     assert_int_equal(f->srv.nseen, 3); /* warm, vanished, repeated */
 
@@ -800,6 +796,8 @@ test_http_stale_connection_retried(void **state)
         srv_conn_close(f->srv.conns);
     ts_run_for(&f->loop, 50);
     f->srv.vanish = 2;
+    fx_url(f, "/vanish");
+    o = req(f->url, "POST", "again");
     do_any(f, &o, &g);
     assert_int_equal(g.err, KP_ETRANSPORT);
     assert_true(g.sent);
@@ -827,11 +825,7 @@ test_http_early_reply(void **state)
     do_request(f, &o, &g);
     assert_string_equal(g.body, "ok");
     free(g.body);
-    fx_url(f, "/p");
-    o = req(f->url, "POST", "after");
-    do_request(f, &o, &g);
-    assert_string_equal(g.body, "ok");
-    free(g.body);
+    post_ok(f, "/p", "after");
     assert_string_equal(f->srv.seen[f->srv.nseen - 1].body, "after");
     free(big);
 }
@@ -845,10 +839,7 @@ test_http_retry_keeps_sent(void **state)
     struct http_req_opts o;
     struct got g;
 
-    fx_url(f, "/p");
-    o = req(f->url, "POST", "warm");
-    do_request(f, &o, &g);
-    free(g.body);
+    post_ok(f, "/p", "warm");
     f->srv.vanish = 1;
     f->srv.vanish_all = true;
     fx_url(f, "/vanish");
