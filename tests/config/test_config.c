@@ -20,6 +20,7 @@
 #include "config/cfg.h"
 #include "config/cfg_int.h"
 #include "config/units.h"
+#include "tests/config/cfgtext.h"
 #include "tests/support/tmp.h"
 
 /* Line numbers in expected messages refer to this text. */
@@ -68,47 +69,10 @@ edit(const char *text, const char *from, const char *to)
     return out;
 }
 
-/* Every error of `errs`, one per line, as cfg_errors_print writes them. */
-static char *
-errors_text(const struct cfg_errors *errs)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-
-    assert_non_null(f);
-    cfg_errors_print(f, errs);
-    fclose(f);
-    return buf;
-}
-
-/* Load text from memory as "t.yaml"; return the error lines ("" if it
- * loaded). */
-static char *
-load_text(const char *text, unsigned flags)
-{
-    struct cfg_errors errs;
-    struct cfg cfg;
-    char *out;
-    int rc;
-
-    cfg_errors_init(&errs);
-    rc = cfg_load_mem(&cfg, "t.yaml", text, strlen(text), flags, &errs);
-    assert_int_equal(rc == 0, errs.n == 0);
-    if (rc != 0) {
-        assert_int_equal(rc, KP_ECONFIG);
-        assert_null(cfg.protocols);
-    }
-    out = errors_text(&errs);
-    cfg_cleanup(&cfg);
-    cfg_errors_cleanup(&errs);
-    return out;
-}
-
 static void
 expect_errors(const char *text, const char *want)
 {
-    char *got = load_text(text, 0);
+    char *got = cfgt_load_text(text, 0);
 
     assert_string_equal(got, want);
     free(got);
@@ -137,19 +101,6 @@ write_file(const char *name, const char *text, size_t len)
     assert_int_equal(fwrite(text, 1, len, f), len);
     assert_int_equal(fclose(f), 0);
     return path;
-}
-
-static char *
-print_text(const struct cfg *cfg)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-
-    assert_non_null(f);
-    assert_int_equal(cfg_print(f, cfg), 0);
-    fclose(f);
-    return buf;
 }
 
 static const char *
@@ -520,7 +471,7 @@ test_secret_references(void **state)
     text = edit(base_yaml, "  key_env: KEEPER_PRIVATE_KEY\n",
                 "  keystore:\n    path: k.json\n"
                 "    password: ${env:KP_TEST_UNSET_VAR}\n");
-    pw = load_text(text, CFG_LOAD_NO_SECRETS);
+    pw = cfgt_load_text(text, CFG_LOAD_NO_SECRETS);
     assert_string_equal(pw, "");
     free(pw);
     free(text);
@@ -569,7 +520,7 @@ test_secret_references(void **state)
              "%s:10:15: signer.keystore.password: cannot read secret file "
              "'%s/nope.txt': No such file or directory\n",
              cfgpath, tmpdir);
-    pw = errors_text(&errs);
+    pw = cfgt_errors_text(&errs);
     assert_string_equal(pw, yaml);
     free(pw);
     free(text);
@@ -748,7 +699,7 @@ test_huge_file(void **state)
     path = write_file("huge.yaml", big, len);
     cfg_errors_init(&errs);
     assert_int_equal(cfg_load(&cfg, path, 0, &errs), KP_ECONFIG);
-    got = errors_text(&errs);
+    got = cfgt_errors_text(&errs);
     snprintf(want, sizeof(want),
              "%s: file too large (more than 1048576 bytes)\n", path);
     assert_string_equal(got, want);
@@ -757,7 +708,7 @@ test_huge_file(void **state)
     /* The same cap from memory. */
     assert_int_equal(cfg_load_mem(&cfg, "m.yaml", big, len, 0, &errs),
                      KP_ECONFIG);
-    got = errors_text(&errs);
+    got = cfgt_errors_text(&errs);
     assert_string_equal(got,
                         "m.yaml: file too large (more than 1048576 bytes)\n");
     free(got);
@@ -823,7 +774,7 @@ test_error_cap(void **state)
                      KP_ECONFIG);
     assert_int_equal(errs.n, CFG_ERRORS_MAX);
     assert_int_equal(errs.dropped, 150 + 6 - CFG_ERRORS_MAX);
-    got = errors_text(&errs);
+    got = cfgt_errors_text(&errs);
     assert_non_null(strstr(got, "t.yaml: 56 more errors not shown\n"));
     free(got);
     cfg_errors_cleanup(&errs);
@@ -888,7 +839,7 @@ test_directory(void **state)
     assert_int_equal(mkdir(sub, 0700), 0);
     cfg_errors_init(&errs);
     assert_int_equal(cfg_load(&cfg, sub, 0, &errs), KP_ECONFIG);
-    got = errors_text(&errs);
+    got = cfgt_errors_text(&errs);
     snprintf(want, sizeof(want), "%s: no *.yaml files in directory\n", sub);
     assert_string_equal(got, want);
     free(got);
@@ -909,7 +860,7 @@ test_directory(void **state)
     /* The same protocol twice. */
     free(write_file("dir/c.yaml", base_yaml, strlen(base_yaml)));
     assert_int_equal(cfg_load(&cfg, sub, 0, &errs), KP_ECONFIG);
-    got = errors_text(&errs);
+    got = cfgt_errors_text(&errs);
     snprintf(want, sizeof(want),
              "%s/c.yaml:2:9: protocol.name: protocol 'test' is already "
              "defined in %s/b.yaml\n",
@@ -933,7 +884,7 @@ test_directory(void **state)
     free(write_file("dir/d.yaml", other, strlen(other)));
     free(other);
     assert_int_equal(cfg_load(&cfg, sub, 0, &errs), KP_ECONFIG);
-    got = errors_text(&errs);
+    got = cfgt_errors_text(&errs);
     snprintf(want, sizeof(want),
              "%s/d.yaml:3:1: log: differs from the 'log' section in "
              "%s/c.yaml (it applies to the whole process, so files that set "
@@ -981,7 +932,7 @@ test_print_redacts_and_round_trips(void **state)
              source_dir());
     cfg_errors_init(&errs);
     assert_int_equal(cfg_load(&cfg, path, 0, &errs), 0);
-    out = print_text(&cfg);
+    out = cfgt_print_text(&cfg);
     assert_null(strstr(out, "S3CRET"));
     assert_non_null(strstr(out, "password: \"<redacted: "
                                 "env:KEEPER_KEYSTORE_PASSWORD>\"\n"));
@@ -996,7 +947,7 @@ test_print_redacts_and_round_trips(void **state)
     if (cfg_load_mem(&again, path, back, strlen(back), 0, &errs) != 0)
         cfg_errors_print(stderr, &errs);
     assert_int_equal(errs.n, 0);
-    out2 = print_text(&again);
+    out2 = cfgt_print_text(&again);
     assert_string_equal(out, out2);
     assert_memory_equal(&cfg.protocols[0].chain, &again.protocols[0].chain,
                         sizeof(cfg.protocols[0].chain));
@@ -1023,10 +974,10 @@ test_print_minimal_round_trips(void **state)
     assert_int_equal(
         cfg_load_mem(&cfg, "t.yaml", base_yaml, strlen(base_yaml), 0, &errs),
         0);
-    out = print_text(&cfg);
+    out = cfgt_print_text(&cfg);
     assert_int_equal(cfg_load_mem(&again, "t.yaml", out, strlen(out), 0, &errs),
                      0);
-    out2 = print_text(&again);
+    out2 = cfgt_print_text(&again);
     assert_string_equal(out, out2);
     assert_memory_equal(cfg.protocols, again.protocols,
                         sizeof(cfg.protocols[0]));
@@ -1231,7 +1182,7 @@ test_misuse(void **state)
     cfg_errors_init(&errs);
     assert_int_equal(cfg_load(&cfg, "/nonexistent/kp.yaml", 0, &errs),
                      KP_ECONFIG);
-    got = errors_text(&errs);
+    got = cfgt_errors_text(&errs);
     assert_string_equal(got, "/nonexistent/kp.yaml: cannot read: No such "
                              "file or directory\n");
     /* Formatting truncates like snprintf and reports the full length. */

@@ -19,6 +19,7 @@
 
 #include "chain/err.h"
 #include "config/cfg.h"
+#include "tests/config/cfgtext.h"
 #include "tests/support/tmp.h"
 
 /* The endpoints go at line 6; everything after them is fixed. */
@@ -71,57 +72,22 @@ config_text(const char *endpoints)
     return t;
 }
 
-static char *
-errors_text(const struct cfg_errors *errs)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-
-    assert_non_null(f);
-    cfg_errors_print(f, errs);
-    fclose(f);
-    return buf;
-}
-
 /* Load `endpoints` in the fixed text from memory as "t.yaml" and expect
  * exactly the error lines `want` ("": it loads). */
 static void
 expect_flags(const char *endpoints, unsigned flags, const char *want)
 {
-    char *text = config_text(endpoints), *got;
-    struct cfg_errors errs;
-    struct cfg cfg;
-    int rc;
+    char *text = config_text(endpoints), *got = cfgt_load_text(text, flags);
 
-    cfg_errors_init(&errs);
-    rc = cfg_load_mem(&cfg, "t.yaml", text, strlen(text), flags, &errs);
-    assert_int_equal(rc, want[0] ? KP_ECONFIG : 0);
-    got = errors_text(&errs);
     assert_string_equal(got, want);
     free(got);
     free(text);
-    cfg_cleanup(&cfg);
-    cfg_errors_cleanup(&errs);
 }
 
 static void
 expect(const char *endpoints, const char *want)
 {
     expect_flags(endpoints, 0, want);
-}
-
-static char *
-print_text(const struct cfg *cfg)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-
-    assert_non_null(f);
-    assert_int_equal(cfg_print(f, cfg), 0);
-    fclose(f);
-    return buf;
 }
 
 static int
@@ -178,13 +144,13 @@ test_loads_and_prints(void **state)
     assert_string_equal(ch->ws[0].tls_ca_file, ca);
     assert_string_equal(ch->ws[1].tls_ca_file, "");
 
-    out = print_text(&cfg);
+    out = cfgt_print_text(&cfg);
     snprintf(line, sizeof(line), "      tls_ca_file: \"%s\"\n", ca);
     assert_non_null(strstr(out, line));                   /* rpc[0] */
     assert_non_null(strstr(strstr(out, line) + 1, line)); /* ws[0] */
     assert_null(strstr(strstr(strstr(out, line) + 1, line) + 1, line));
     assert_int_equal(cfg_load_mem(&again, path, out, strlen(out), 0, &errs), 0);
-    out2 = print_text(&again);
+    out2 = cfgt_print_text(&again);
     assert_string_equal(out, out2);
     assert_memory_equal(&cfg.protocols[0].chain, &again.protocols[0].chain,
                         sizeof(cfg.protocols[0].chain));
