@@ -4,8 +4,10 @@
  * Conventions shared by every subcommand:
  *   - options are parsed with getopt_long; "--" ends them, so values that
  *     start with '-' (negative numbers) can follow;
- *   - a private key never comes from argv: only --key-file PATH (refused if
- *     readable by group or others) or the KEEPER_PRIVATE_KEY variable;
+ *   - a private key never comes from argv: a keystore (its password from a
+ *     file or a named variable), a key file (refused if readable by group
+ *     or others) or a named environment variable (KEEPER_PRIVATE_KEY by
+ *     default) - the options of keeper/cli_key.h;
  *   - results go to stdout, one per line; errors are one line
  *     "keeper: error: ..." on stderr;
  *   - exit status: 0 success, 1 failure of the operation (e.g. invalid

@@ -4,17 +4,19 @@
  *   keeper tx sign [--type legacy|2930|1559] --chain-id N --nonce N
  *       --gas-limit N (--gas-price WEI | --max-fee WEI --priority-fee WEI)
  *       [--to ADDR] [--value WEI] [--access-list JSON]
- *       [--data HEX | [--] SIG ARGS...] [--key-file PATH]
+ *       [--data HEX | [--] SIG ARGS...] [KEY]
  *     prints the raw signed transaction as 0x hex (as `cast mktx`).
  *     Without --to the transaction creates a contract (data = init code).
  *     Amounts take units ("30gwei"); the type defaults to 1559.
  *   keeper tx decode HEX
  *     prints the transaction's fields, hash and recovered sender as JSON.
- *   keeper address [--key-file PATH]
+ *   keeper address [KEY]
  *     prints the EIP-55 address of the key.
  *
- * The key comes from --key-file or KEEPER_PRIVATE_KEY (keyfile.h), never
- * argv, and is wiped as soon as the transaction is signed.
+ * KEY is one of the key options of cli_key.h (a keystore with its
+ * password file or variable, a key file, a key variable; by default
+ * KEEPER_PRIVATE_KEY), never a key in argv. The key is held by the signer
+ * (signer.h) and wiped as soon as the transaction is signed.
  */
 #include <getopt.h>
 #include <stdbool.h>
@@ -29,10 +31,11 @@
 #include "chain/address.h"
 #include "chain/err.h"
 #include "chain/hex.h"
-#include "chain/keyfile.h"
+#include "chain/signer.h"
 #include "chain/tx.h"
 #include "chain/u256.h"
 #include "keeper/cli.h"
+#include "keeper/cli_key.h"
 
 /* Caps on what a command line may ask for. */
 #define CLI_ACL_MAX 1024      /* access-list entries                     */
@@ -42,7 +45,8 @@
 /* The options of `tx sign`, as given (NULL when absent). */
 struct sign_args {
     const char *type, *chain_id, *nonce, *gas_limit, *gas_price, *max_fee,
-        *priority_fee, *to, *value, *data, *access_list, *key_file;
+        *priority_fee, *to, *value, *data, *access_list;
+    struct cli_key_args key;
     int nsig; /* SIG ARGS... after the options */
     char **sig;
 };
@@ -313,19 +317,23 @@ print_signed(const struct tx *tx, const struct eth_sig *sig)
     return rc == 0 ? CLI_EXIT_OK : cli_error("tx sign: %s", kp_strerror(rc));
 }
 
-/* Sign and print. The key lives only inside this function. */
+/* Sign and print. The key is loaded only once the transaction is known
+ * to be valid, and freed (wiped) right after signing. */
 static int
-sign_and_print(const struct tx *tx, const char *key_file)
+sign_and_print(const struct tx *tx, const struct signer_opts *key)
 {
-    uint8_t key[32];
+    struct signer *s;
     struct eth_sig sig;
-    char err[256];
+    uint8_t digest[32];
     int rc;
 
-    if ((rc = keyfile_load(key, err, sizeof(err), key_file)) != 0)
-        return cli_error("tx sign: %s", err);
-    rc = tx_sign(&sig, tx, key);
-    kp_wipe(key, sizeof(key));
+    if ((rc = tx_signing_hash(digest, tx)) != 0)
+        return cli_error("tx sign: %s", kp_strerror(rc));
+    /* A key that cannot be loaded is bad input here, as it always was. */
+    if (cli_key_open(&s, "tx sign", key) != 0)
+        return CLI_EXIT_USAGE;
+    rc = signer_sign_digest(s, &sig, digest);
+    signer_free(s);
     if (rc != 0)
         return cli_error("tx sign: %s", kp_strerror(rc));
     return print_signed(tx, &sig);
@@ -343,7 +351,7 @@ static const struct option sign_options[] = {
     {"value", required_argument, NULL, 'v'},
     {"data", required_argument, NULL, 'd'},
     {"access-list", required_argument, NULL, 'a'},
-    {"key-file", required_argument, NULL, 'k'},
+    CLI_KEY_LONGOPTS,
     {NULL, 0, NULL, 0},
 };
 
@@ -374,10 +382,8 @@ sign_slot(struct sign_args *a, int c)
         return &a->data;
     case 'a':
         return &a->access_list;
-    case 'k':
-        return &a->key_file;
     default:
-        return NULL;
+        return cli_key_slot(&a->key, c);
     }
 }
 
@@ -411,13 +417,15 @@ cli_tx_sign(int argc, char **argv)
 {
     struct sign_args a;
     struct sign_bufs b = {0};
+    struct signer_opts key;
     struct tx tx;
     int rc;
 
-    if ((rc = parse_sign_args(&a, argc, argv)) != 0)
+    if ((rc = parse_sign_args(&a, argc, argv)) != 0 ||
+        (rc = cli_key_opts(&key, "tx sign", &a.key)) != 0)
         return rc;
     if ((rc = build_tx(&tx, &b, &a)) == 0)
-        rc = sign_and_print(&tx, a.key_file);
+        rc = sign_and_print(&tx, &key);
     sign_bufs_free(&b);
     return rc;
 }
@@ -606,36 +614,40 @@ cli_tx(int argc, char **argv)
 
 /* ---- address -------------------------------------------------------- */
 
+#define ADDRESS_USAGE "usage: keeper address [" CLI_KEY_USAGE "]"
+
 static const struct option address_options[] = {
-    {"key-file", required_argument, NULL, 'k'},
+    CLI_KEY_LONGOPTS,
     {NULL, 0, NULL, 0},
 };
 
 int
 cli_address(int argc, char **argv)
 {
-    const char *key_file = NULL;
-    uint8_t key[32];
+    struct cli_key_args ka = {0};
+    struct signer_opts o;
+    struct signer *s;
     struct eth_addr a;
-    char err[256], out[ETH_ADDR_STR_LEN];
+    char out[ETH_ADDR_STR_LEN];
+    const char **slot;
     int c, rc;
 
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+", address_options, NULL)) != -1) {
-        if (c != 'k')
+        if ((slot = cli_key_slot(&ka, c)) == NULL)
             return cli_error("address: unknown or incomplete option '%s'",
                              argv[optind - 1]);
-        key_file = optarg;
+        *slot = optarg;
     }
     if (optind != argc)
-        return cli_error("usage: keeper address [--key-file PATH]");
-    if ((rc = keyfile_load(key, err, sizeof(err), key_file)) != 0)
-        return cli_error("address: %s", err);
-    rc = eth_addr_from_privkey(&a, key);
-    kp_wipe(key, sizeof(key));
-    if (rc != 0)
-        return cli_error("address: %s", kp_strerror(rc));
+        return cli_error(ADDRESS_USAGE);
+    if ((rc = cli_key_opts(&o, "address", &ka)) != 0)
+        return rc;
+    if (cli_key_open(&s, "address", &o) != 0)
+        return CLI_EXIT_USAGE;
+    a = signer_address(s);
+    signer_free(s);
     eth_addr_to_checksum(out, &a);
     puts(out);
     return CLI_EXIT_OK;

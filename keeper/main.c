@@ -6,6 +6,7 @@
 #include <sys/prctl.h>
 
 #include "keeper/cli.h"
+#include "keeper/cli_key.h"
 #include "keeper/cli_config.h"
 #include "keeper/version.h"
 #include "keeper/cli_run.h"
@@ -21,7 +22,7 @@ static const struct subcommand subcommands[] = {
     {"keccak", cli_keccak, "keccak HEX|TEXT"},
     {"abi", cli_abi, "abi encode SIG [ARGS...] | abi decode SIG HEX"},
     {"tx", cli_tx, "tx sign OPTIONS [-- SIG ARGS...] | tx decode HEX"},
-    {"address", cli_address, "address --key-file PATH"},
+    {"address", cli_address, "address [" CLI_KEY_USAGE "]"},
     {"run", cli_run,
      "run -c FILE|DIR [--once] [--dry-run] [--state-dir DIR] "
      "[--log-format text|json] [--log-level LEVEL]"},
@@ -29,9 +30,7 @@ static const struct subcommand subcommands[] = {
      "check-config -c FILE|DIR [--no-secrets]"},
     {"print-config", cli_print_config,
      "print-config -c FILE|DIR [--no-secrets]"},
-    {"signer-address", cli_signer_address,
-     "signer-address --keystore PATH (--password-file PATH | --password-env "
-     "NAME) | --key-file PATH | --key-env NAME"},
+    {"signer-address", cli_signer_address, "signer-address " CLI_KEY_USAGE},
 };
 
 #define NSUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
