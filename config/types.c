@@ -3,6 +3,7 @@
  * enum cfg_type to them. */
 #include "config/cfg_int.h"
 
+#include <arpa/inet.h>
 #include <assert.h>
 #include <inttypes.h>
 #include <math.h>
@@ -643,6 +644,7 @@ parse_hostport(const struct cfg_ctx *ctx, const struct cfg_key *k, void *field,
 {
     struct cfg_metrics *m = field;
     struct hostport hp;
+    struct in_addr v4;
     const char *reason;
 
     if (split_hostport(&hp, s, len, &reason) != 0)
@@ -653,6 +655,14 @@ parse_hostport(const struct cfg_ctx *ctx, const struct cfg_key *k, void *field,
         return WHY("host too long");
     memcpy(m->host, hp.host, hp.hlen);
     m->host[hp.hlen] = '\0';
+    /* What the metrics server can bind: an IPv4 address (0.0.0.0 for
+     * every interface) or localhost. Names are not resolved to listen. */
+    if (strcmp(m->host, "localhost") != 0 &&
+        inet_pton(AF_INET, m->host, &v4) != 1)
+        return WHY("%s: the metrics server listens on an IPv4 address or "
+                   "localhost (e.g. 127.0.0.1:9464, 0.0.0.0:9464)",
+                   strchr(m->host, ':') ? "IPv6 is not supported"
+                                         : "not an IPv4 address");
     m->port = (uint16_t)hp.port;
     return 0;
 }

@@ -437,6 +437,28 @@ test_inline_secret_refused(void **state)
                 "not supported in a WebSocket URL\n");
 }
 
+/* metrics.listen takes what the metrics server can bind: IPv4 or
+ * localhost, never a name to resolve or (not yet) IPv6. */
+static void
+test_metrics_listen(void **state)
+{
+    (void)state;
+    expect_edit("strategies:\n",
+                "metrics:\n  listen: 0.0.0.0:9464\nstrategies:\n", "");
+    expect_edit("strategies:\n",
+                "metrics:\n  listen: localhost:1\nstrategies:\n", "");
+    expect_edit("strategies:\n",
+                "metrics:\n  listen: \"[::1]:9464\"\nstrategies:\n",
+                "t.yaml:22:11: metrics.listen: IPv6 is not supported: the "
+                "metrics server listens on an IPv4 address or localhost (e.g. "
+                "127.0.0.1:9464, 0.0.0.0:9464) (got '[::1]:9464')\n");
+    expect_edit("strategies:\n",
+                "metrics:\n  listen: example.com:80\nstrategies:\n",
+                "t.yaml:22:11: metrics.listen: not an IPv4 address: the "
+                "metrics server listens on an IPv4 address or localhost (e.g. "
+                "127.0.0.1:9464, 0.0.0.0:9464) (got 'example.com:80')\n");
+}
+
 static void
 test_loopback_webhook_inline_ok(void **state)
 {
@@ -1214,6 +1236,7 @@ main(void)
         cmocka_unit_test(test_bad_units),
         cmocka_unit_test(test_missing_required),
         cmocka_unit_test(test_inline_secret_refused),
+        cmocka_unit_test(test_metrics_listen),
         cmocka_unit_test(test_loopback_webhook_inline_ok),
         cmocka_unit_test(test_secret_references),
         cmocka_unit_test(test_env_secret_value_validated),
