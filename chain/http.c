@@ -512,6 +512,7 @@ static void
 http_fill_reply(struct http_request *r, CURLcode rc, struct http_reply *rep)
 {
     struct http_easy *h = r->h;
+    curl_off_t ra = 0;
 
     memset(rep, 0, sizeof(*rep));
     rep->err = http_map_error(r, rc);
@@ -522,6 +523,12 @@ http_fill_reply(struct http_request *r, CURLcode rc, struct http_reply *rep)
         h->buf[r->len] = '\0';
     rep->elapsed_us = (uv_hrtime() - r->t0) / 1000u;
     rep->sent = http_was_sent(h->e, rc);
+    /* curl reads a date too, as seconds from now; 0 is also what it says
+     * when there is no Retry-After, so a literal 0 reads as absent here. */
+    rep->retry_after_s = -1;
+    if (curl_easy_getinfo(h->e, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK &&
+        ra > 0)
+        rep->retry_after_s = ra < 86400 ? (long)ra : 86400;
     if (rep->err == KP_ELIMIT)
         rep->errtext = "reply exceeds the size cap";
     else if (rep->err != 0)

@@ -75,6 +75,11 @@ struct http_reply {
     bool sent;           /* false only when the request certainly never
                             left (connection or name resolution failed),
                             so repeating it elsewhere cannot duplicate */
+    long retry_after_s;  /* the reply's Retry-After in seconds, capped
+                            at a day; -1 when absent or unparsable. The
+                            plain engine reads delta-seconds only (a date
+                            is absent); libcurl also turns a date into
+                            seconds from now, and reads 0 as absent */
 };
 
 typedef void (*http_done_fn)(void *arg, const struct http_reply *rep);

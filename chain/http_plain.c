@@ -386,6 +386,7 @@ pconn_deliver(struct http_pconn *k, int err, bool sent)
         .elapsed_us = (uv_hrtime() - r->t0) / 1000u,
         .errtext = err ? r->errtext : "",
         .sent = sent || r->sent_before,
+        .retry_after_s = k->resp.retry_after_s,
     };
 
     k->r = NULL;

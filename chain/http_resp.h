@@ -18,6 +18,14 @@
  * "Connection: close", HTTP/1.0 only with "Connection: keep-alive"; never
  * for a body framed by the end of the connection.
  *
+ * Retry-After of the final response (a rate-limited or overloaded server
+ * says when to come back): delta-seconds only, all digits, capped at
+ * HTTP_RESP_RETRY_AFTER_MAX. An HTTP-date, any other value, a line too
+ * long to keep or no such header reads as absent (-1): a date would need
+ * the server's clock to agree with ours, and the callers have a backoff
+ * of their own to fall back on. Of several such headers the last counts.
+ * Never a reason to refuse a response.
+ *
  * Refused (KP_EINVAL): anything else in the status line (an empty line
  * before it too), a header line without a colon or whose name is not an
  * RFC 9110 token (whitespace before the colon, an obs-fold continuation
@@ -44,6 +52,7 @@
 
 #define HTTP_RESP_MAX_HEAD (64u * 1024u)
 #define HTTP_RESP_MAX_INTERIM 8
+#define HTTP_RESP_RETRY_AFTER_MAX 86400L /* one day, in seconds */
 
 /* Result of http_resp_feed / http_resp_eof besides KP_E* codes. */
 #define HTTP_RESP_MORE 0 /* complete so far; feed more */
@@ -58,7 +67,9 @@ struct http_resp {
                         kept across http_resp_reset; NULL until the first
                         body byte */
     size_t body_len;
-    bool got_bytes; /* any byte of a response was fed */
+    bool got_bytes;     /* any byte of a response was fed */
+    long retry_after_s; /* Retry-After in seconds, 0..86400; -1 absent or
+                           not delta-seconds (set with the headers) */
 
     /* Parser state (private). */
     size_t body_cap, max_body;
@@ -79,9 +90,10 @@ struct http_resp {
                                   remaining bytes */
 };
 
-/* Prepare `p` for a response (zeroes everything; the body buffer starts
- * empty). `max_body` > 0 caps the body; `head_request`: the request was
- * HEAD, so no body follows whatever the headers say.
+/* Prepare `p` for a response (zeroes everything but retry_after_s,
+ * which starts at -1; the body buffer starts empty). `max_body` > 0 caps
+ * the body; `head_request`: the request was HEAD, so no body follows
+ * whatever the headers say.
  * Out: *p   In: max_body, head_request */
 void http_resp_init(struct http_resp *p, size_t max_body, bool head_request);
 

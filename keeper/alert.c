@@ -434,25 +434,56 @@ deliver_failed(struct alert_chan *c, const char *why, long status,
     queue_pop(c);
 }
 
+/* The service's own Retry-After on a 429 or 503, in ms, kept within
+ * [backoff_base_ms, backoff_max_ms]: a service that says when to come
+ * back knows better than our guess, but "0" must not make us hammer it
+ * and an hour must not stall the channel.
+ * Returns: true when the reply carries one (*wait set). */
+static bool
+retry_after_wait(const struct alert_mgr *m, const struct http_reply *rep,
+                 uint64_t *wait)
+{
+    uint64_t w;
+
+    if (rep->err != 0 || (rep->status != 429 && rep->status != 503) ||
+        rep->retry_after_s < 0)
+        return false;
+    w = (uint64_t)rep->retry_after_s * 1000u;
+    if (w < m->o.backoff_base_ms)
+        w = m->o.backoff_base_ms;
+    if (w > m->o.backoff_max_ms)
+        w = m->o.backoff_max_ms;
+    *wait = w;
+    return true;
+}
+
 /* Schedule the next attempt, or give up when the budget is spent.
  * Returns: true if a retry was scheduled. */
 static bool
-deliver_retry(struct alert_chan *c, bool rate_limited, long status,
-              const char *detail)
+deliver_retry(struct alert_chan *c, bool rate_limited,
+              const struct http_reply *rep, const char *detail)
 {
     struct alert_mgr *m = c->m;
     struct alert_item *it = c->head;
     uint64_t wait, elapsed = uv_now(m->loop) - it->first_ms;
+    bool told = retry_after_wait(m, rep, &wait);
 
-    wait = alert_backoff_ms(&m->rng, m->o.backoff_base_ms, m->o.backoff_max_ms,
-                            it->attempts);
-    if (rate_limited && wait < m->o.rate_limited_ms)
-        wait = m->o.rate_limited_ms;
+    if (!told) {
+        wait = alert_backoff_ms(&m->rng, m->o.backoff_base_ms,
+                                m->o.backoff_max_ms, it->attempts);
+        if (rate_limited && wait < m->o.rate_limited_ms)
+            wait = m->o.rate_limited_ms;
+    }
     if (it->attempts >= m->o.max_attempts || elapsed + wait > m->o.give_up_ms)
         return false;
     m->st.retries++;
+    if (told)
+        log_info(MOD, "alert service asked to retry later", "channel", c->name,
+                 "key", it->key, LOG_I64("http_status", rep->status),
+                 LOG_I64("retry_after_s", rep->retry_after_s),
+                 LOG_U64("retry_in_ms", wait));
     log_warn(MOD, "alert delivery failed, will retry", "channel", c->name,
-             "key", it->key, LOG_I64("http_status", status),
+             "key", it->key, LOG_I64("http_status", rep->status),
              LOG_U64("attempt", it->attempts), LOG_U64("retry_in_ms", wait),
              "detail", detail);
     c->waiting = true;
@@ -482,8 +513,7 @@ on_reply(void *arg, const struct http_reply *rep)
         break;
     case ALERT_OUT_RETRY:
     case ALERT_OUT_RATE_LIMITED:
-        if (deliver_retry(c, out == ALERT_OUT_RATE_LIMITED, rep->status,
-                          detail))
+        if (deliver_retry(c, out == ALERT_OUT_RATE_LIMITED, rep, detail))
             return;
         deliver_failed(c, "alert delivery abandoned after retries", rep->status,
                        detail);

@@ -31,9 +31,9 @@
  * overtakes its trigger, and the order of notices is kept) and a
  * rate-limited service is not hammered. Transport errors, timeouts, 408,
  * 429 and 5xx are retried with exponential backoff and jitter, up to
- * max_attempts or give_up_ms since the first attempt; after a 429 the
- * wait is at least rate_limited_ms (reply headers are not available, so
- * Retry-After is not read). Any other status is final: 2xx delivered,
+ * max_attempts or give_up_ms since the first attempt; a 429 or 503 with
+ * Retry-After waits that long (kept between the backoff's base and max),
+ * a 429 without it at least rate_limited_ms. Any other status is final: 2xx delivered,
  * the rest a permanent failure (the payload or the credentials are
  * wrong; retrying cannot help). A full queue drops the oldest waiting
  * item of the lowest rank (non-critical firing and notices first, then

@@ -64,7 +64,8 @@ int alert_fmt_pagerduty(char **out, size_t *outlen,
 enum alert_outcome {
     ALERT_OUT_DELIVERED = 0, /* 2xx */
     ALERT_OUT_RETRY,         /* transport error, timeout, 408, 5xx */
-    ALERT_OUT_RATE_LIMITED,  /* 429: retry after at least rate_limited_ms */
+    ALERT_OUT_RATE_LIMITED,  /* 429: retry after at least rate_limited_ms,
+                                unless Retry-After says otherwise */
     ALERT_OUT_PERMANENT,     /* any other status: never retried */
 };
 

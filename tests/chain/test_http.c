@@ -127,9 +127,14 @@ static void srv_reply(struct srv_conn *k, const struct seen *w);
     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"   \
     "6;ext=1\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n"
 
+#define SRV_429                                                                \
+    "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\n"                     \
+    "Content-Length: 4\r\n\r\nslow"
+
 /* Special paths: "/hang" gets no reply; "/vanish" gets the connection
- * closed under it while s->vanish > 0, then "ok"; "/chunked" a chunked
- * "hello world". Returns: whether the connection is still open. */
+ * closed under it while s->vanish > 0, then "ok"; "/429" a 429 with
+ * "Retry-After: 7"; "/chunked" a chunked "hello world".
+ * Returns: whether the connection is still open. */
 static bool
 srv_special(struct srv_conn *k, const struct seen *w)
 {
@@ -146,6 +151,10 @@ srv_special(struct srv_conn *k, const struct seen *w)
     }
     if (strcmp(w->path, "/vanish") == 0) {
         srv_reply(k, w);
+        return true;
+    }
+    if (strcmp(w->path, "/429") == 0) {
+        ts_write_copy((uv_stream_t *)&k->tcp, SRV_429, strlen(SRV_429));
         return true;
     }
     ts_write_copy((uv_stream_t *)&k->tcp, SRV_CHUNKED, strlen(SRV_CHUNKED));
@@ -231,7 +240,7 @@ srv_parse(struct srv_conn *k)
         if (s->nseen < MAX_SEEN)
             s->seen[s->nseen++] = w;
         if (!strcmp(w.path, "/hang") || !strcmp(w.path, "/vanish") ||
-            !strcmp(w.path, "/chunked")) {
+            !strcmp(w.path, "/chunked") || !strcmp(w.path, "/429")) {
             if (!srv_special(k, &w))
                 return;
         } else {
@@ -382,6 +391,7 @@ struct got {
     int err;
     bool sent;
     long status;
+    long retry_after_s;
     size_t len;
     char *body;
 };
@@ -395,6 +405,7 @@ got_cb(void *arg, const struct http_reply *rep)
     g->err = rep->err;
     g->sent = rep->sent;
     g->status = rep->status;
+    g->retry_after_s = rep->retry_after_s;
     g->len = rep->body_len;
     g->body = malloc(rep->body_len + 1);
     memcpy(g->body, rep->body, rep->body_len + 1);
@@ -851,6 +862,31 @@ test_http_retry_keeps_sent(void **state)
     free(g.body);
 }
 
+/* Retry-After reaches the caller from both engines; a reply without it
+ * reads -1, also on the connection that carried one before. */
+static void
+test_http_retry_after(void **state)
+{
+    struct fx *f = *state;
+    struct http_req_opts o;
+    struct got g;
+
+    fx_url(f, "/429");
+    o = req(f->url, "POST", "x");
+    do_any(f, &o, &g);
+    assert_int_equal(g.err, 0);
+    assert_int_equal(g.status, 429);
+    assert_int_equal(g.retry_after_s, 7);
+    assert_string_equal(g.body, "slow");
+    free(g.body);
+    fx_url(f, "/p");
+    o = req(f->url, "POST", "y");
+    do_request(f, &o, &g);
+    assert_int_equal(g.retry_after_s, -1);
+    free(g.body);
+    assert_int_equal(f->srv.accepted, 1);
+}
+
 int
 main(void)
 {
@@ -872,6 +908,7 @@ main(void)
         T(test_http_stale_connection_retried),
         T(test_http_early_reply),
         T(test_http_retry_keeps_sent),
+        T(test_http_retry_after),
     };
 #undef T
 

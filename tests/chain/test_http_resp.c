@@ -1,9 +1,9 @@
 /* HTTP/1.x response parser: every framing (Content-Length, chunked with
  * extensions and trailers, until close, no body) fed whole, cut in two at
  * every position and fed a few bytes at a time, with identical results;
- * pipelined bytes left alone; the keep-alive rules; every refusal of the
- * header with its code; the caps at and one past their limits; the end of
- * stream; sticky results; reuse of the body buffer across responses. */
+ * pipelined bytes left alone; the keep-alive rules; Retry-After; every refusal
+ * of the header with its code; the caps at and one past their limits; the end
+ * of stream; sticky results; reuse of the body buffer across responses. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -27,6 +27,7 @@ struct outcome {
     size_t used; /* bytes consumed over all calls */
     int status;
     bool keep_alive, got_bytes, body_null;
+    long retry_after;
     size_t body_len;
     char body[BODY_MAX_TEST + 1];
 };
@@ -41,6 +42,7 @@ struct expect {
     int status;
     bool keep_alive;
     const char *body; /* when rc is HTTP_RESP_DONE, which takes all of raw */
+    long retry_after; /* when rc is HTTP_RESP_DONE */
 };
 
 /* Feed raw[0..len): first `cut` bytes, then pieces of `step` bytes, until
@@ -75,6 +77,7 @@ parse_pieces(struct outcome *o, struct http_resp *p, const char *raw,
         return;
     o->status = p->status;
     o->keep_alive = p->keep_alive;
+    o->retry_after = p->retry_after_s;
     o->body_null = p->body == NULL;
     o->body_len = p->body_len;
     if (p->body) {
@@ -103,6 +106,7 @@ assert_same(const struct outcome *a, const struct outcome *b, const char *name,
 {
     if (a->rc != b->rc || a->status != b->status ||
         a->keep_alive != b->keep_alive || a->body_len != b->body_len ||
+        a->retry_after != b->retry_after ||
         (a->rc == HTTP_RESP_DONE &&
          (a->used != b->used || memcmp(a->body, b->body, a->body_len)))) {
         print_error("%s: cut %zu step %zu: rc %d/%d status %d/%d used "
@@ -130,6 +134,7 @@ check_expect(const struct expect *e)
     if (e->rc == HTTP_RESP_DONE) {
         assert_int_equal(whole.status, e->status);
         assert_int_equal(whole.keep_alive, e->keep_alive);
+        assert_int_equal(whole.retry_after, e->retry_after);
         assert_int_equal(whole.used, len);
         assert_int_equal(whole.body_len, strlen(e->body));
         assert_string_equal(whole.body_null ? "" : whole.body, e->body);
@@ -165,9 +170,12 @@ check_table(const struct expect *t, size_t n)
 #define DONE(name, raw, status, ka, body)                                      \
     DONE_AS(name, raw, 0, false, status, ka, body)
 #define DONE_AS(name, raw, max, head, status, ka, body)                        \
-    {name, raw, max, head, HTTP_RESP_DONE, status, ka, body}
+    {name, raw, max, head, HTTP_RESP_DONE, status, ka, body, -1}
+/* A response that parses to its end with Retry-After `ra` (-1: absent). */
+#define DONE_RA(name, raw, status, ra)                                         \
+    {name, raw, 0, false, HTTP_RESP_DONE, status, true, "", ra}
 /* A response that ends in the code rc under body cap max. */
-#define STOPS(name, raw, max, rc) {name, raw, max, false, rc, 0, false, ""}
+#define STOPS(name, raw, max, rc) {name, raw, max, false, rc, 0, false, "", -1}
 /* clang-format on */
 
 #define CHECK_TABLE(t) check_table(t, sizeof(t) / sizeof(t[0]))
@@ -405,7 +413,7 @@ test_caps_exact(void **state)
 static int
 parse_ways(const char *s, size_t max_body)
 {
-    struct expect e = {"generated", s, max_body, false, 0, 0, false, ""};
+    struct expect e = {"generated", s, max_body, false, 0, 0, false, "", -1};
     struct outcome whole, o;
     size_t len = strlen(s);
     const size_t cuts[] = {1, 17, len / 3, len / 2, len - 1};
@@ -603,6 +611,73 @@ test_pipelined(void **state)
     }
 }
 
+/* Retry-After of the final response: delta-seconds only, capped at a
+ * day; everything else reads as absent and never fails the parse. */
+#define R429 "HTTP/1.1 429 Too Many Requests\r\n"
+#define R503 "HTTP/1.1 503 Service Unavailable\r\n"
+static void
+test_retry_after(void **state)
+{
+    static const struct expect t[] = {
+        DONE_RA("absent", R429 LEN0, 429, -1),
+        DONE_RA("seconds", R429 "Retry-After: 7\r\n" LEN0, 429, 7),
+        DONE_RA("zero", R429 "Retry-After: 0\r\n" LEN0, 429, 0),
+        DONE_RA("case and OWS", R503 "rEtRy-AfTeR:\t 120 \t\r\n" LEN0, 503,
+                120),
+        DONE_RA("leading zeros",
+                R503 "Retry-After: 0000000000000000000042\r\n" LEN0, 503, 42),
+        DONE_RA("at cap", R429 "Retry-After: 86400\r\n" LEN0, 429, 86400),
+        DONE_RA("over cap", R429 "Retry-After: 86401\r\n" LEN0, 429, 86400),
+        DONE_RA("huge", R429 "Retry-After: " DIGITS64 DIGITS64 "\r\n" LEN0, 429,
+                86400),
+        DONE_RA("on a 200", OK_LINE "Retry-After: 3\r\n" LEN0, 200, 3),
+        DONE_RA("bare LF", "HTTP/1.1 429 X\nRetry-After: 5\n" LEN0, 429, 5),
+        DONE_RA("last one counts",
+                R429 "Retry-After: 5\r\nRetry-After: 9\r\n" LEN0, 429, 9),
+        DONE_RA("bad after good",
+                R429 "Retry-After: 5\r\nRetry-After: x\r\n" LEN0, 429, -1),
+        DONE_RA("HTTP-date",
+                R503 "Retry-After: Fri, 31 Dec 1999 23:59:59 GMT\r\n" LEN0, 503,
+                -1),
+        DONE_RA("empty", R429 "Retry-After:\r\n" LEN0, 429, -1),
+        DONE_RA("negative", R429 "Retry-After: -1\r\n" LEN0, 429, -1),
+        DONE_RA("plus", R429 "Retry-After: +1\r\n" LEN0, 429, -1),
+        DONE_RA("fraction", R429 "Retry-After: 1.5\r\n" LEN0, 429, -1),
+        DONE_RA("two numbers", R429 "Retry-After: 1 2\r\n" LEN0, 429, -1),
+        DONE_RA("list", R429 "Retry-After: 1,2\r\n" LEN0, 429, -1),
+        DONE_RA("too long to keep",
+                R429 "Retry-After: " TIMES4(TIMES4(DIGITS64)) "\r\n" LEN0, 429,
+                -1),
+        DONE_RA("other name",
+                R429 "Retry-Afterx: 3\r\nXRetry-After: 4\r\n" LEN0, 429, -1),
+        DONE_RA("interim one ignored",
+                "HTTP/1.1 100 Continue\r\nRetry-After: 3\r\n\r\n" R503 LEN0,
+                503, -1),
+        DONE_RA("after interim",
+                "HTTP/1.1 103 Hints\r\n\r\n" R503 "Retry-After: 2\r\n" LEN0,
+                503, 2),
+        DONE_RA("in a trailer ignored",
+                "HTTP/1.1 429 X\r\nTransfer-Encoding: chunked\r\n\r\n"
+                "0\r\nRetry-After: 8\r\n\r\n",
+                429, -1),
+    };
+    const char *ra7 = R429 "Retry-After: 7\r\n" LEN0;
+    struct http_resp p;
+
+    (void)state;
+    CHECK_TABLE(t);
+    /* Fresh and reset parsers start at -1; a reset forgets the last. */
+    http_resp_init(&p, 64, false);
+    assert_int_equal(p.retry_after_s, -1);
+    feed_is(&p, ra7, strlen(ra7), HTTP_RESP_DONE, strlen(ra7));
+    assert_int_equal(p.retry_after_s, 7);
+    http_resp_reset(&p, 64, false);
+    assert_int_equal(p.retry_after_s, -1);
+    feed_is(&p, OK_LINE LEN0, 38, HTTP_RESP_DONE, 38);
+    assert_int_equal(p.retry_after_s, -1);
+    http_resp_free(&p);
+}
+
 static void
 test_eof(void **state)
 {
@@ -798,6 +873,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_framings),
         cmocka_unit_test(test_keep_alive),
+        cmocka_unit_test(test_retry_after),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_caps_exact),
         cmocka_unit_test(test_line_caps),

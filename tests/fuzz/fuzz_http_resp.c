@@ -20,6 +20,7 @@ struct outcome {
     size_t used;
     int status;
     bool keep_alive;
+    long retry_after_s;
     size_t body_len;
     const char *body;
 };
@@ -105,8 +106,11 @@ parse(struct outcome *o, struct http_resp *p, const char *d, size_t n,
         return;
     CHECK(p->status >= 200 && p->status <= 599);
     CHECK(!p->head_request || p->body_len == 0);
+    CHECK(p->retry_after_s >= -1 &&
+          p->retry_after_s <= HTTP_RESP_RETRY_AFTER_MAX);
     o->status = p->status;
     o->keep_alive = p->keep_alive;
+    o->retry_after_s = p->retry_after_s;
     o->body_len = p->body_len;
     o->body = p->body;
 }
@@ -118,7 +122,8 @@ check_same(const struct outcome *a, const struct outcome *b)
     if (a->rc != HTTP_RESP_DONE)
         return;
     CHECK(a->used == b->used && a->status == b->status &&
-          a->keep_alive == b->keep_alive && a->body_len == b->body_len);
+          a->keep_alive == b->keep_alive && a->body_len == b->body_len &&
+          a->retry_after_s == b->retry_after_s);
     CHECK(a->body_len == 0 || memcmp(a->body, b->body, a->body_len) == 0);
 }
 

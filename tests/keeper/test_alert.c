@@ -3,7 +3,8 @@
  * end against tests/keeper/alert_receiver.js, a real HTTP receiver (node)
  * that checks each API's documented request shape: one alert per
  * condition, severity changes, resolves with the same dedup_key,
- * min_severity, retries in order, no retry on 400, giving up while the
+ * min_severity, retries in order, no retry on 400, Retry-After on 429 and
+ * 503 (from a small server on the test loop), giving up while the
  * loop keeps ticking, timeouts, queue overflow, metrics, secrets never in
  * logs, misuse. The loop is driven until a condition holds, with a hard
  * deadline; nothing sleeps. */
@@ -29,6 +30,7 @@
 #include "keeper/log.h"
 #include "keeper/metrics.h"
 #include "tests/keeper/promtool.h"
+#include "tests/support/net.h"
 #include "tests/support/proc.h"
 #include "tests/support/uvrun.h"
 
@@ -1064,6 +1066,210 @@ test_rate_limited(void **state)
     mgr_done(m);
 }
 
+/* ---- Retry-After: a scripted server on the test loop ------------------ */
+
+#define RA_CONNS 4
+#define RA_REQS 4
+
+struct ra_conn {
+    uv_tcp_t tcp;
+    struct ra_srv *s;
+    char buf[16384];
+    size_t len;
+};
+
+/* Answers its first request with `first` and the rest 200; notes the loop
+ * time each request arrived at (the alert timers run on the same loop). */
+struct ra_srv {
+    uv_tcp_t listener;
+    int port;
+    int open; /* handles not yet closed */
+    const char *first;
+    struct ra_conn *conns[RA_CONNS];
+    int nconns;
+    int nreq;
+    uint64_t at[RA_REQS];
+};
+
+static void
+ra_closed(uv_handle_t *h)
+{
+    struct ra_srv *s = h->data;
+
+    if (h != (uv_handle_t *)&s->listener)
+        free(h);
+    s->open--;
+}
+
+static void
+ra_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+    struct ra_conn *k = (struct ra_conn *)h;
+
+    (void)hint;
+    *b = uv_buf_init(k->buf + k->len, (unsigned)(sizeof(k->buf) - 1 - k->len));
+}
+
+/* Answer every complete request at the front of k->buf. */
+static void
+ra_serve(struct ra_conn *k)
+{
+    static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    struct ra_srv *s = k->s;
+    char *end, *cl;
+    size_t need;
+
+    k->buf[k->len] = '\0';
+    while ((end = strstr(k->buf, "\r\n\r\n")) != NULL) {
+        cl = strcasestr(k->buf, "\ncontent-length:");
+        need = (size_t)(end - k->buf) + 4 +
+               (cl && cl < end ? strtoul(cl + 16, NULL, 10) : 0);
+        if (k->len < need)
+            return;
+        if (s->nreq < RA_REQS)
+            s->at[s->nreq] = uv_now(&loop);
+        s->nreq++;
+        ts_write_copy((uv_stream_t *)&k->tcp, s->nreq == 1 ? s->first : ok,
+                      strlen(s->nreq == 1 ? s->first : ok));
+        memmove(k->buf, k->buf + need, k->len - need + 1);
+        k->len -= need;
+    }
+}
+
+static void
+ra_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
+{
+    struct ra_conn *k = (struct ra_conn *)st;
+
+    (void)b;
+    if (n < 0) {
+        uv_read_stop(st);
+        return;
+    }
+    k->len += (size_t)n;
+    ra_serve(k);
+}
+
+static void
+ra_accept(uv_stream_t *l, int status)
+{
+    struct ra_srv *s = l->data;
+    struct ra_conn *k;
+
+    if (status < 0 || s->nconns == RA_CONNS)
+        return;
+    k = calloc(1, sizeof(*k));
+    assert_non_null(k);
+    k->s = s;
+    uv_tcp_init(&loop, &k->tcp);
+    k->tcp.data = s;
+    s->open++;
+    s->conns[s->nconns++] = k;
+    if (uv_accept(l, (uv_stream_t *)&k->tcp) == 0)
+        uv_read_start((uv_stream_t *)&k->tcp, ra_alloc, ra_read);
+}
+
+static bool
+ra_all_closed(void *arg)
+{
+    return ((struct ra_srv *)arg)->open == 0;
+}
+
+static void
+ra_stop(struct ra_srv *s)
+{
+    for (int i = 0; i < s->nconns; i++)
+        uv_close((uv_handle_t *)&s->conns[i]->tcp, ra_closed);
+    uv_close((uv_handle_t *)&s->listener, ra_closed);
+    assert_true(ts_run_until(&loop, ra_all_closed, s, WAIT_MS));
+}
+
+struct ra_wait {
+    struct alert_mgr *m;
+    struct ra_srv *s;
+};
+
+static bool
+ra_second_done(void *arg)
+{
+    struct ra_wait *w = arg;
+
+    return w->s->nreq >= 2 && alert_mgr_pending(w->m) == 0;
+}
+
+/* One alert to a webhook on a server answering `first`, then 200.
+ * Returns: ms between the two attempts (exactly two must arrive). */
+static uint64_t
+ra_gap(const char *first, const struct alert_opts *o)
+{
+    struct ra_srv *s = calloc(1, sizeof(*s));
+    struct cfg_channel ch;
+    struct alert_mgr *m;
+    struct alert_stats st;
+    struct ra_wait w;
+    uint64_t gap;
+
+    assert_non_null(s);
+    s->first = first;
+    s->open = 1;
+    assert_int_equal(ts_listen(&s->listener, &loop, 16, ra_accept, &s->port),
+                     0);
+    s->listener.data = s;
+    chan_set(&ch, "hook", CFG_CHANNEL_WEBHOOK, "/hook", CFG_SEVERITY_INFO);
+    snprintf(ch.url.value, sizeof(ch.url.value), "http://127.0.0.1:%d/hook",
+             s->port);
+    assert_int_equal(alert_mgr_new(&m, &loop, NULL, o, &ch, 1), 0);
+    assert_int_equal(alert_notify(m, "ra", ALERT_WARNING, "x", ALERT_NO_KV), 0);
+    w = (struct ra_wait){m, s};
+    assert_true(ts_run_until(&loop, ra_second_done, &w, WAIT_MS));
+    alert_mgr_stats(m, &st);
+    assert_int_equal(st.delivered, 1);
+    assert_int_equal(st.retries, 1);
+    assert_int_equal(s->nreq, 2);
+    gap = s->at[1] - s->at[0];
+    mgr_done(m);
+    ra_stop(s);
+    free(s);
+    return gap;
+}
+
+/* 429 or 503 with Retry-After: the wait is the service's, not our fixed
+ * rate-limit wait (30 s here, beyond the test's deadline), kept within
+ * the backoff bounds. */
+static void
+test_retry_after(void **state)
+{
+    struct alert_opts o = test_opts();
+    uint64_t gap;
+
+    (void)state;
+    o.rate_limited_ms = 30000;
+    o.backoff_max_ms = 60000;
+    gap = ra_gap("HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\n"
+                 "Content-Length: 0\r\n\r\n",
+                 &o);
+    assert_true(gap >= 1000);
+    assert_true(gap < 3000);
+    assert_non_null(strstr(log_text, "retry_after_s=1 "));
+
+    /* An hour is cut to the longest backoff. */
+    o.backoff_max_ms = 300;
+    gap = ra_gap("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 3600\r\n"
+                 "Content-Length: 0\r\n\r\n",
+                 &o);
+    assert_true(gap >= 300);
+    assert_true(gap < 1000);
+
+    /* "0" is raised to the shortest backoff. */
+    o.backoff_base_ms = 200;
+    o.backoff_max_ms = 60000;
+    gap = ra_gap("HTTP/1.1 429 Too Many Requests\r\nRetry-After: 0\r\n"
+                 "Content-Length: 0\r\n\r\n",
+                 &o);
+    assert_true(gap >= 200);
+    assert_true(gap < 1000);
+}
+
 /* 400: a permanent failure, never retried; the queue moves on. */
 static void
 test_400_not_retried(void **state)
@@ -1397,6 +1603,7 @@ main(void)
         cmocka_unit_test(test_min_severity),
         cmocka_unit_test(test_retry_in_order),
         cmocka_unit_test(test_rate_limited),
+        cmocka_unit_test(test_retry_after),
         cmocka_unit_test(test_400_not_retried),
         cmocka_unit_test(test_receiver_down),
         cmocka_unit_test(test_timeout),
