@@ -30,60 +30,18 @@ enum tsrv_mode {
     TS_RAW,       /* HTTP 200 with body `raw` */
 };
 
-struct tsrv_conn {
-    uv_tcp_t tcp;
-    struct tsrv *s;
-    char *buf;
-    size_t len, cap;
-    struct tsrv_conn *next;
-};
-
 struct tsrv {
-    uv_loop_t *loop;
-    uv_tcp_t listener;
-    int port;
+    struct ts_tcpsrv net; /* port, accepted, open */
     enum tsrv_mode mode;
     int fail_first; /* TS_ECHO: answer this many requests with 500 */
     size_t big;
     const char *raw;
     int requests; /* complete requests seen */
-    int accepted; /* connections accepted */
-    int open;     /* handles not yet closed */
-    struct tsrv_conn *conns;
 };
-
-static void
-tsrv_handle_closed(uv_handle_t *h)
-{
-    struct tsrv *s = h->data;
-
-    if (h != (uv_handle_t *)&s->listener) {
-        struct tsrv_conn *k = (struct tsrv_conn *)h;
-
-        free(k->buf);
-        free(k);
-    }
-    s->open--;
-}
-
-static void
-tsrv_conn_close(struct tsrv_conn *k)
-{
-    struct tsrv *s = k->s;
-
-    for (struct tsrv_conn **p = &s->conns; *p; p = &(*p)->next) {
-        if (*p == k) {
-            *p = k->next;
-            break;
-        }
-    }
-    if (!uv_is_closing((uv_handle_t *)&k->tcp))
-        uv_close((uv_handle_t *)&k->tcp, tsrv_handle_closed);
-}
 
 struct tsrv_write {
     uv_write_t req;
-    struct tsrv_conn *k;
+    struct ts_tcpconn *k;
     bool close_after;
     char data[];
 };
@@ -95,12 +53,12 @@ tsrv_written(uv_write_t *w, int status)
 
     (void)status;
     if (tw->close_after)
-        tsrv_conn_close(tw->k);
+        ts_tcpconn_close(tw->k);
     free(tw);
 }
 
 static void
-tsrv_send(struct tsrv_conn *k, int status, const char *body, size_t len,
+tsrv_send(struct ts_tcpconn *k, int status, const char *body, size_t len,
           bool with_length)
 {
     char head[256];
@@ -151,7 +109,7 @@ tsrv_echo_one(const cJSON *req)
 }
 
 static void
-tsrv_echo(struct tsrv_conn *k, const char *body, size_t len)
+tsrv_echo(struct ts_tcpconn *k, const char *body, size_t len)
 {
     cJSON *req = cJSON_ParseWithLength(body, len), *rep, *el;
     char *out;
@@ -172,11 +130,11 @@ tsrv_echo(struct tsrv_conn *k, const char *body, size_t len)
 }
 
 static void
-tsrv_big(struct tsrv_conn *k, const char *body, size_t len, bool with_length)
+tsrv_big(struct ts_tcpconn *k, const char *body, size_t len, bool with_length)
 {
     cJSON *req = cJSON_ParseWithLength(body, len);
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(req, "id");
-    size_t n = k->s->big;
+    size_t n = ((struct tsrv *)k->srv->arg)->big;
     char *out = malloc(n + 1);
     int hl =
         snprintf(out, n + 1, "{\"jsonrpc\":\"2.0\",\"id\":%d,\"result\":\"",
@@ -190,10 +148,10 @@ tsrv_big(struct tsrv_conn *k, const char *body, size_t len, bool with_length)
 }
 
 static void
-tsrv_request(struct tsrv_conn *k, const char *path, const char *body,
+tsrv_request(struct ts_tcpconn *k, const char *path, const char *body,
              size_t len)
 {
-    struct tsrv *s = k->s;
+    struct tsrv *s = k->srv->arg;
     char msg[512];
 
     s->requests++;
@@ -215,7 +173,7 @@ tsrv_request(struct tsrv_conn *k, const char *path, const char *body,
 
 /* Take complete requests off the front of the connection's buffer. */
 static void
-tsrv_parse(struct tsrv_conn *k)
+tsrv_parse(struct ts_tcpconn *k)
 {
     for (;;) {
         char *end = memmem(k->buf, k->len, "\r\n\r\n", 4), *p, path[256];
@@ -235,84 +193,25 @@ tsrv_parse(struct tsrv_conn *k)
         if (sscanf(k->buf, "%*s %255s", path) != 1)
             strcpy(path, "?");
         tsrv_request(k, path, k->buf + hlen, clen);
-        memmove(k->buf, k->buf + hlen + clen, k->len - hlen - clen);
-        k->len -= hlen + clen;
+        ts_tcpconn_consume(k, hlen + clen);
     }
 }
 
-static void
-tsrv_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
-{
-    struct tsrv_conn *k = (struct tsrv_conn *)h;
-
-    (void)hint;
-    if (k->cap - k->len < 65536) {
-        k->cap = k->cap * 2 + 65536;
-        k->buf = realloc(k->buf, k->cap);
-    }
-    *b = uv_buf_init(k->buf + k->len, (unsigned)(k->cap - k->len - 1));
-}
-
-static void
-tsrv_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
-{
-    struct tsrv_conn *k = (struct tsrv_conn *)st;
-
-    (void)b;
-    if (n < 0) {
-        tsrv_conn_close(k);
-        return;
-    }
-    k->len += (size_t)n;
-    tsrv_parse(k);
-}
-
-static void
-tsrv_accept(uv_stream_t *l, int status)
-{
-    struct tsrv *s = l->data;
-    struct tsrv_conn *k;
-
-    if (status < 0)
-        return;
-    k = calloc(1, sizeof(*k));
-    k->s = s;
-    uv_tcp_init(s->loop, &k->tcp);
-    k->tcp.data = s;
-    s->open++;
-    if (uv_accept(l, (uv_stream_t *)&k->tcp) != 0) {
-        uv_close((uv_handle_t *)&k->tcp, tsrv_handle_closed);
-        return;
-    }
-    s->accepted++;
-    k->next = s->conns;
-    s->conns = k;
-    uv_read_start((uv_stream_t *)&k->tcp, tsrv_alloc, tsrv_read);
-}
-
-/* Returns: 0, or -1 if the listener could not be set up. */
+/* Returns: 0, or -1 if the listener could not be set up (stop it all
+ * the same). */
 static int
 tsrv_start(struct tsrv *s, uv_loop_t *loop, enum tsrv_mode mode)
 {
-    int rc;
-
     memset(s, 0, sizeof(*s));
-    s->loop = loop;
     s->mode = mode;
-    s->open = 1;
-    rc = ts_listen(&s->listener, loop, 64, tsrv_accept, &s->port);
-    s->listener.data = s; /* for the close callback, even on failure */
-    return rc;
+    return ts_tcpsrv_start(&s->net, loop, tsrv_parse, s);
 }
 
-/* Close everything; the loop must then run until s->open is 0. */
+/* Close everything; the loop must then run until s->net.open is 0. */
 static void
 tsrv_stop(struct tsrv *s)
 {
-    while (s->conns)
-        tsrv_conn_close(s->conns);
-    if (s->loop && !uv_is_closing((uv_handle_t *)&s->listener))
-        uv_close((uv_handle_t *)&s->listener, tsrv_handle_closed);
+    ts_tcpsrv_stop(&s->net);
 }
 
 #endif

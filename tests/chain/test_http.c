@@ -43,40 +43,17 @@ struct seen {
 };
 
 struct srv {
-    uv_loop_t *loop;
-    uv_tcp_t listener;
-    int port;
-    int open; /* handles not yet closed */
+    struct ts_tcpsrv net; /* port, accepted connections, conns */
     struct seen seen[MAX_SEEN];
     int nseen;
-    int accepted; /* connections */
-    int vanish;   /* "/vanish" requests still to be answered by closing */
+    int vanish;      /* "/vanish" requests still to be answered by closing */
     bool vanish_all; /* ... and the listener closed with them */
-    bool closed_listener;
-    struct srv_conn *conns;
 };
 
-struct srv_conn {
-    uv_tcp_t tcp;
-    struct srv *s;
-    char *buf;
-    size_t len, cap;
-    size_t discard; /* body bytes still to drop ("/early") */
-    struct srv_conn *next;
-};
-
-static void
-srv_closed(uv_handle_t *h)
+static struct srv *
+srv_of(struct ts_tcpconn *k)
 {
-    struct srv *s = h->data;
-
-    if (h != (uv_handle_t *)&s->listener) {
-        struct srv_conn *k = (struct srv_conn *)h;
-
-        free(k->buf);
-        free(k);
-    }
-    s->open--;
+    return k->srv->arg;
 }
 
 /* Copy the value of header `name` (with its colon) from the header block
@@ -120,8 +97,7 @@ srv_body(const char *path, int nth, size_t *len)
     return b;
 }
 
-static void srv_conn_close(struct srv_conn *k);
-static void srv_reply(struct srv_conn *k, const struct seen *w);
+static void srv_reply(struct ts_tcpconn *k, const struct seen *w);
 
 #define SRV_CHUNKED                                                            \
     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"   \
@@ -136,17 +112,15 @@ static void srv_reply(struct srv_conn *k, const struct seen *w);
  * "Retry-After: 7"; "/chunked" a chunked "hello world".
  * Returns: whether the connection is still open. */
 static bool
-srv_special(struct srv_conn *k, const struct seen *w)
+srv_special(struct ts_tcpconn *k, const struct seen *w)
 {
     if (strcmp(w->path, "/hang") == 0)
         return true;
-    if (strcmp(w->path, "/vanish") == 0 && k->s->vanish > 0) {
-        k->s->vanish--;
-        srv_conn_close(k);
-        if (k->s->vanish_all && !k->s->closed_listener) {
-            k->s->closed_listener = true;
-            uv_close((uv_handle_t *)&k->s->listener, srv_closed);
-        }
+    if (strcmp(w->path, "/vanish") == 0 && srv_of(k)->vanish > 0) {
+        srv_of(k)->vanish--;
+        ts_tcpconn_close(k);
+        if (srv_of(k)->vanish_all)
+            ts_tcpsrv_stop_listening(k->srv);
         return false;
     }
     if (strcmp(w->path, "/vanish") == 0) {
@@ -162,12 +136,12 @@ srv_special(struct srv_conn *k, const struct seen *w)
 }
 
 static void
-srv_reply(struct srv_conn *k, const struct seen *w)
+srv_reply(struct ts_tcpconn *k, const struct seen *w)
 {
     size_t blen, hl;
     char head[128], *body, *all;
 
-    body = srv_body(w->path, k->s->nseen - 1, &blen);
+    body = srv_body(w->path, srv_of(k)->nseen - 1, &blen);
 
     /* "/close": the client is to close the connection after the reply. */
     hl = (size_t)snprintf(
@@ -183,22 +157,22 @@ srv_reply(struct srv_conn *k, const struct seen *w)
     free(body);
 }
 
-/* Drop body bytes the server does not want. */
+/* Drop body bytes the server does not want: those already read now,
+ * the rest as they arrive (k->discard). */
 static void
-srv_drop(struct srv_conn *k)
+srv_drop(struct ts_tcpconn *k, size_t n)
 {
-    size_t n = k->discard < k->len ? k->discard : k->len;
+    size_t now = n < k->len ? n : k->len;
 
-    memmove(k->buf, k->buf + n, k->len - n);
-    k->len -= n;
-    k->discard -= n;
+    ts_tcpconn_consume(k, now);
+    k->discard = n - now;
 }
 
 /* Take complete requests off the front of the connection's buffer. */
 static void
-srv_parse(struct srv_conn *k)
+srv_parse(struct ts_tcpconn *k)
 {
-    struct srv *s = k->s;
+    struct srv *s = srv_of(k);
 
     for (;;) {
         char *end = memmem(k->buf, k->len, "\r\n\r\n", 4), cl[32];
@@ -219,10 +193,8 @@ srv_parse(struct srv_conn *k)
             if (s->nseen < MAX_SEEN)
                 s->seen[s->nseen++] = w;
             srv_reply(k, &w);
-            k->discard = w.body_len;
-            memmove(k->buf, k->buf + hlen, k->len - hlen);
-            k->len -= hlen;
-            srv_drop(k);
+            ts_tcpconn_consume(k, hlen);
+            srv_drop(k, w.body_len);
             continue;
         }
         if (k->len < hlen + w.body_len) {
@@ -246,73 +218,8 @@ srv_parse(struct srv_conn *k)
         } else {
             srv_reply(k, &w);
         }
-        memmove(k->buf, k->buf + hlen + w.body_len, k->len - hlen - w.body_len);
-        k->len -= hlen + w.body_len;
+        ts_tcpconn_consume(k, hlen + w.body_len);
     }
-}
-
-static void
-srv_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
-{
-    struct srv_conn *k = (struct srv_conn *)h;
-
-    (void)hint;
-    if (k->cap - k->len < 65536) {
-        k->cap = k->cap * 2 + 65536;
-        k->buf = realloc(k->buf, k->cap);
-    }
-    *b = uv_buf_init(k->buf + k->len, (unsigned)(k->cap - k->len - 1));
-}
-
-static void
-srv_conn_close(struct srv_conn *k)
-{
-    for (struct srv_conn **p = &k->s->conns; *p; p = &(*p)->next) {
-        if (*p == k) {
-            *p = k->next;
-            break;
-        }
-    }
-    if (!uv_is_closing((uv_handle_t *)&k->tcp))
-        uv_close((uv_handle_t *)&k->tcp, srv_closed);
-}
-
-static void
-srv_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
-{
-    struct srv_conn *k = (struct srv_conn *)st;
-
-    (void)b;
-    if (n < 0) {
-        srv_conn_close(k);
-        return;
-    }
-    k->len += (size_t)n;
-    srv_drop(k);
-    srv_parse(k);
-}
-
-static void
-srv_accept(uv_stream_t *l, int status)
-{
-    struct srv *s = l->data;
-    struct srv_conn *k;
-
-    if (status < 0)
-        return;
-    k = calloc(1, sizeof(*k));
-    k->s = s;
-    uv_tcp_init(s->loop, &k->tcp);
-    k->tcp.data = s;
-    s->open++;
-    if (uv_accept(l, (uv_stream_t *)&k->tcp) != 0) {
-        uv_close((uv_handle_t *)&k->tcp, srv_closed);
-        return;
-    }
-    s->accepted++;
-    k->next = s->conns;
-    s->conns = k;
-    uv_read_start((uv_stream_t *)&k->tcp, srv_alloc, srv_read);
 }
 
 /* ---- fixture ---- */
@@ -350,12 +257,8 @@ fx_setup_any(void **state)
 
     if (!f || uv_loop_init(&f->loop) != 0)
         return -1;
-    f->srv.loop = &f->loop;
-    f->srv.open = 1;
-    if (ts_listen(&f->srv.listener, &f->loop, 64, srv_accept, &f->srv.port) !=
-        0)
+    if (ts_tcpsrv_start(&f->srv.net, &f->loop, srv_parse, &f->srv) != 0)
         return -1;
-    f->srv.listener.data = &f->srv;
     http_client_new(&f->c, &f->loop);
     *state = f;
     return 0;
@@ -368,10 +271,7 @@ fx_teardown(void **state)
     int rc;
 
     http_client_free(f->c);
-    while (f->srv.conns)
-        srv_conn_close(f->srv.conns);
-    if (!f->srv.closed_listener)
-        uv_close((uv_handle_t *)&f->srv.listener, srv_closed);
+    ts_tcpsrv_stop(&f->srv.net);
     rc = ts_loop_close(&f->loop);
     free(f);
     return rc == 0 ? 0 : -1;
@@ -381,7 +281,7 @@ fx_teardown(void **state)
 static void
 fx_url(struct fx *f, const char *path)
 {
-    snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d%s", f->srv.port,
+    snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d%s", f->srv.net.port,
              path);
 }
 
@@ -552,7 +452,7 @@ test_http_buffers_reused(void **state)
         int nth = f->srv.nseen;
 
         snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/size/%zu",
-                 f->srv.port, sizes[i]);
+                 f->srv.net.port, sizes[i]);
         o = req(f->url, "POST", i % 2 ? "tiny" : big);
         do_request(f, &o, &g);
         assert_int_equal(g.len, sizes[i]);
@@ -580,7 +480,7 @@ test_http_concurrent_same_url(void **state)
             struct http_req_opts o;
 
             snprintf(urls[i], sizeof(urls[i]), "http://127.0.0.1:%d/size/%d",
-                     f->srv.port, 10 + i);
+                     f->srv.net.port, 10 + i);
             o = req(urls[i], "POST", "x");
             memset(&g[i], 0, sizeof(g[i]));
             assert_int_equal(http_request_start(f->c, &o, got_cb, &g[i], NULL),
@@ -636,20 +536,19 @@ test_http_connections_end(void **state)
         do_request(f, &o, &g);
         free(g.body);
     }
-    assert_int_equal(f->srv.accepted, 3);
+    assert_int_equal(f->srv.net.accepted, 3);
     post_ok(f, "/p", "b");
     do_request(f, &o, &g); /* kept alive */
     free(g.body);
-    assert_int_equal(f->srv.accepted, 4);
+    assert_int_equal(f->srv.net.accepted, 4);
     /* The server drops the idle connection; the client sees it while
      * not watching for a reply, then needs a new one. */
-    while (f->srv.conns)
-        srv_conn_close(f->srv.conns);
+    ts_tcpsrv_close_conns(&f->srv.net);
     ts_run_for(&f->loop, 50);
     do_request(f, &o, &g);
     assert_string_equal(g.body, "ok");
     free(g.body);
-    assert_int_equal(f->srv.accepted, 5);
+    assert_int_equal(f->srv.net.accepted, 5);
     assert_int_equal(f->srv.nseen, 6);
 }
 
@@ -703,8 +602,8 @@ test_http_chunked_and_host(void **state)
         assert_string_equal(g.body, "hello world");
         free(g.body);
     }
-    assert_int_equal(f->srv.accepted, 1);
-    snprintf(host, sizeof(host), "127.0.0.1:%d", f->srv.port);
+    assert_int_equal(f->srv.net.accepted, 1);
+    snprintf(host, sizeof(host), "127.0.0.1:%d", f->srv.net.port);
     assert_string_equal(f->srv.seen[0].host, host);
     assert_true(f->srv.seen[0].has_length);
     assert_int_equal(f->srv.seen[0].body_len, 2);
@@ -719,7 +618,7 @@ test_http_resolves_name(void **state)
     struct http_req_opts o;
     struct got g;
 
-    snprintf(f->url, sizeof(f->url), "http://localhost:%d/p", f->srv.port);
+    snprintf(f->url, sizeof(f->url), "http://localhost:%d/p", f->srv.net.port);
     o = req(f->url, "POST", "x");
     do_request(f, &o, &g);
     assert_string_equal(g.body, "ok");
@@ -762,7 +661,7 @@ test_http_timeout(void **state)
     assert_true(g.sent);
     free(g.body);
     post_ok(f, "/p", "y");
-    assert_int_equal(f->srv.accepted, 2);
+    assert_int_equal(f->srv.net.accepted, 2);
 }
 
 /* A reply above the cap is refused; the cap is exact. */
@@ -799,12 +698,11 @@ test_http_stale_connection_retried(void **state)
     post_ok(f, "/p", "warm");
     f->srv.vanish = 1;
     post_ok(f, "/vanish", "again");
-    assert_int_equal(f->srv.accepted, 2);
+    assert_int_equal(f->srv.net.accepted, 2);
     assert_int_equal(f->srv.nseen, 3); /* warm, vanished, repeated */
 
     /* Now on a fresh connection: no second try. */
-    while (f->srv.conns)
-        srv_conn_close(f->srv.conns);
+    ts_tcpsrv_close_conns(&f->srv.net);
     ts_run_for(&f->loop, 50);
     f->srv.vanish = 2;
     fx_url(f, "/vanish");
@@ -884,7 +782,7 @@ test_http_retry_after(void **state)
     do_request(f, &o, &g);
     assert_int_equal(g.retry_after_s, -1);
     free(g.body);
-    assert_int_equal(f->srv.accepted, 1);
+    assert_int_equal(f->srv.net.accepted, 1);
 }
 
 int

@@ -152,7 +152,7 @@ fx_server(struct fx *f, enum tsrv_mode mode)
     assert_int_equal(tsrv_start(&f->srv, &f->loop, mode), 0);
     f->srv_on = true;
     snprintf(f->srv_url, sizeof(f->srv_url), "http://127.0.0.1:%d/",
-             f->srv.port);
+             f->srv.net.port);
 }
 
 /* The test server in `mode` as the client's only endpoint. */
@@ -659,7 +659,7 @@ test_keepalive(void **state)
         assert_int_equal(g.err, 0);
     }
     assert_int_equal(f->srv.requests, 5);
-    assert_int_equal(f->srv.accepted, 1);
+    assert_int_equal(f->srv.net.accepted, 1);
 }
 
 static void
@@ -674,9 +674,9 @@ test_redaction(void **state)
     fx_server(f, TS_500);
     snprintf(url, sizeof(url),
              "http://alice:s3cretpw@127.0.0.1:%d/v3/APIKEY0123456789?tok=zz9",
-             f->srv.port);
+             f->srv.net.port);
     fx_client(f, url, NULL, &o);
-    snprintf(base, sizeof(base), "http://127.0.0.1:%d", f->srv.port);
+    snprintf(base, sizeof(base), "http://127.0.0.1:%d", f->srv.net.port);
     assert_string_equal(rpc_endpoint_stats(f->c, 0)->name, base);
     call_wait(f, "eth_chainId", NULL, NULL, &g, 10000);
     assert_int_equal(g.err, KP_EHTTP);

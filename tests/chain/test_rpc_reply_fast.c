@@ -52,7 +52,7 @@ serve_one(const char *raw, struct got *g)
     assert_int_equal(uv_loop_init(&loop), 0);
     assert_int_equal(tsrv_start(&srv, &loop, TS_RAW), 0);
     srv.raw = raw;
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/", srv.port);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/", srv.net.port);
     ep = (struct rpc_endpoint_cfg){.url = url};
     rpc_opts_init(&o);
     o.head_poll_ms = 0;
