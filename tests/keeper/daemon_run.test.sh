@@ -49,43 +49,6 @@ KEY_HEX=59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
 KEY_ADDR=0x70997970C51812dc3A010C7d01b50e0d17dc79C8
 (umask 077 && echo "$KEY_HEX" >"$T/key")
 
-# write_config FILE [EXTRA YAML LINES]: the minimal example, pointed at our
-# anvil and metrics port, polling fast.
-write_config() {
-    local f=$1 chain_id=${CHAIN_ID:-31337}
-    cat >"$f" <<EOF
-protocol:
-  name: ${PROTO_NAME:-test}
-chain:
-  chain_id: $chain_id
-  rpc:
-    - name: anvil
-      url: http://127.0.0.1:$ANVIL_PORT
-  poll_interval: 200ms
-  request_timeout: 1s
-signer:
-  key_file: key
-  min_balance: 0.1ether
-oracles:
-  - name: eth_usd
-    address: 0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512
-    asset: ETH/USD
-    max_age: 2h
-    heartbeat: 1h
-reserve:
-  contracts:
-    reserve: 0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0
-    clearinghouse: 0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9
-    backstop: 0xDc64a140Aa3E981100a9becA4E685f962f0cF6C9
-strategies:
-  inject:
-    epoch_budget: 100000e6
-metrics:
-  listen: 127.0.0.1:${LISTEN_PORT:-$MPORT}
-${2:-}
-EOF
-}
-
 # ---- configuration errors: FILE:LINE:COL lines, exit 1 --------------------
 write_config "$T/bad.yaml"
 sed -i -e 's/^  chain_id: 31337/  chain_id: 0/' -e 's/^  poll_interval:/  poll_intervall:/' "$T/bad.yaml"

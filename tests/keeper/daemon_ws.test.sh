@@ -51,39 +51,7 @@ KEY_HEX=59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
 
 # Polling is slow on purpose: heads that keep up with the 1 s block time
 # can only have come over the WebSocket.
-cat >"$T/keeper.yaml" <<EOF
-protocol:
-  name: test
-chain:
-  chain_id: 31337
-  rpc:
-    - name: anvil
-      url: http://127.0.0.1:$ANVIL_PORT
-  ws:
-    - name: anvil-ws
-      url: ws://127.0.0.1:$ANVIL_PORT
-  poll_interval: 5s
-  request_timeout: 1s
-signer:
-  key_file: key
-  min_balance: 0.1ether
-oracles:
-  - name: eth_usd
-    address: 0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512
-    asset: ETH/USD
-    max_age: 2h
-    heartbeat: 1h
-reserve:
-  contracts:
-    reserve: 0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0
-    clearinghouse: 0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9
-    backstop: 0xDc64a140Aa3E981100a9becA4E685f962f0cF6C9
-strategies:
-  inject:
-    epoch_budget: 100000e6
-metrics:
-  listen: 127.0.0.1:$MPORT
-EOF
+WS_URL=ws://127.0.0.1:$ANVIL_PORT POLL_INTERVAL=5s write_config "$T/keeper.yaml"
 
 start_anvil || { not_ok "anvil did not start"; exit 1; }
 
