@@ -599,15 +599,6 @@ rpc_on_http_status(struct rpc_call *k, const struct http_reply *rep)
     rpc_finish_error(k);
 }
 
-static bool
-rpc_only_space(const char *p, const char *end)
-{
-    for (; p < end; p++)
-        if (!isspace((unsigned char)*p))
-            return false;
-    return true;
-}
-
 /* The usual answer to a single call, {"jsonrpc":"2.0","id":ID,"result":R}
  * byte for byte as nodes print it, read without building cJSON objects
  * for the envelope: only R is parsed. Anything else - members in another

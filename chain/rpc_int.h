@@ -98,4 +98,7 @@ void rpc_endpoint_set_head(struct rpc_client *c, size_t idx, uint64_t head,
 void rpc_refresh_flags(struct rpc_client *c);
 void rpc_scrub(const struct rpc_endpoint *e, char *text, size_t cap);
 
+/* Returns: whether [p, end) holds only whitespace (rpc_reply.c). */
+bool rpc_only_space(const char *p, const char *end);
+
 #endif

@@ -12,6 +12,7 @@
 #include "chain/err.h"
 #include "chain/hex.h"
 #include "chain/rpc.h"
+#include "chain/rpc_int.h"
 
 /* JSON numbers are doubles in cJSON: integers are exact up to 2^53. */
 #define RPC_EXACT_INT 9007199254740992.0
@@ -177,7 +178,7 @@ rpc_parse_batch(const cJSON *root, struct rpc_reply_item *items, char *errbuf,
     return 0;
 }
 
-static bool
+bool
 rpc_only_space(const char *p, const char *end)
 {
     for (; p < end; p++)
