@@ -363,6 +363,25 @@ pconn_find_idle(struct http_plain *p, const struct http_target *t)
     return NULL;
 }
 
+/* A fresh connection to the host and port of `k`. */
+static struct http_pconn *
+pconn_sibling(struct http_pconn *k)
+{
+    struct http_target t = {
+        .host = k->host, .host_len = strlen(k->host), .port = k->port};
+
+    return pconn_new(k->p, &t);
+}
+
+/* Put request `r` on connection `k`, its parser ready for the reply. */
+static void
+pconn_attach(struct http_pconn *k, struct http_request *r)
+{
+    k->r = r;
+    r->pc = k;
+    http_resp_reset(&k->resp, r->max, r->head);
+}
+
 /* ---- completion ---- */
 
 static uint32_t
@@ -420,17 +439,12 @@ pconn_fail(struct http_pconn *k, int err, bool sent)
     r->pc = NULL;
     if (err == KP_ETRANSPORT && k->reused && !k->resp.got_bytes &&
         !r->retried && !p->dead) {
-        struct http_target t = {.host = k->host,
-                                .host_len = strlen(k->host),
-                                .port = k->port};
-        struct http_pconn *n = pconn_new(p, &t);
+        struct http_pconn *n = pconn_sibling(k);
 
         r->retried = true;
         r->sent_before = sent;
-        n->r = r;
-        r->pc = n;
         /* The new connection resolves and connects like any other. */
-        http_resp_reset(&n->resp, r->max, r->head);
+        pconn_attach(n, r);
         pconn_send(n);
         return;
     }
@@ -629,20 +643,16 @@ static void pconn_try_next(struct http_pconn *k);
 static bool
 pconn_next_address(struct http_pconn *k)
 {
-    struct http_target t = {
-        .host = k->host, .host_len = strlen(k->host), .port = k->port};
     struct http_pconn *n;
 
     if (!k->ai_next || k->p->dead)
         return false;
-    n = pconn_new(k->p, &t);
+    n = pconn_sibling(k);
     n->ai = k->ai;
     n->ai_next = k->ai_next;
     k->ai = k->ai_next = NULL;
-    n->r = k->r;
-    n->r->pc = n;
+    pconn_attach(n, k->r);
     k->r = NULL;
-    http_resp_reset(&n->resp, n->r->max, n->r->head);
     pconn_close(k);
     pconn_try_next(n);
     return true;
@@ -851,9 +861,7 @@ http_plain_start(struct http_plain *p, const struct http_req_opts *o,
     } else {
         k = pconn_new(p, t);
     }
-    k->r = r;
-    r->pc = k;
-    http_resp_reset(&k->resp, r->max, r->head);
+    pconn_attach(k, r);
     pconn_send(k);
 }
 
